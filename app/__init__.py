@@ -1,0 +1,80 @@
+"""LabTour: booking and tour planning for the VISURGIS Mobile InnovationLab."""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from flask import Flask, has_request_context, request, session
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPORTED_LANGUAGES = ("de", "en")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config.toml, then LABTOUR_* environment, then test_config."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("LABTOUR_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_relative_config=False,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    config_file = os.environ.get("LABTOUR_CONFIG", str(ROOT / "config.toml"))
+    app.config.from_file(config_file, load=tomllib.load, text=False)
+    app.config.from_prefixed_env("LABTOUR")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{Path(app.instance_path) / 'labtour.sqlite'}"
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+
+    from . import models  # noqa: F401  (registers the tables)
+    from .auth import init_auth
+    from .booking.routes import bp as booking_bp
+    from .cli import register_cli
+    from .security import init_security
+    from .staff.routes import bp as staff_bp
+    from .web import bp as web_bp, init_errors
+
+    import flask_babel
+    app.jinja_env.filters.update(format_date=flask_babel.format_date, format_datetime=flask_babel.format_datetime,
+                                 format_decimal=flask_babel.format_decimal)
+    app.jinja_env.globals.update(get_locale=flask_babel.get_locale)
+    init_auth(app)
+    init_security(app)
+    init_errors(app)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(booking_bp)
+    app.register_blueprint(staff_bp)
+    register_cli(app)
+    return app
+
+
+def _select_locale() -> str:
+    """German unless the visitor chose English (remembered in the session)."""
+    if not has_request_context():
+        return "de"
+    lang = session.get("lang")
+    if lang in SUPPORTED_LANGUAGES:
+        return lang
+    if request and request.args.get("lang") in SUPPORTED_LANGUAGES:
+        return request.args["lang"]
+    return "de"

@@ -1,0 +1,41 @@
+"""Staff authentication and role guards."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from .extensions import db, login_manager
+from .models import Role, User
+
+RANK = {Role.VIEWER: 1, Role.PLANNER: 2, Role.ADMIN: 3}
+
+
+def init_auth(app: Flask) -> None:
+    login_manager.login_view = "staff.login"
+    login_manager.login_message = _l("Bitte melden Sie sich an.")
+    login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def can(user, role: Role) -> bool:
+    return bool(user and user.is_authenticated and RANK[user.role] >= RANK[role])
+
+
+def role_required(role: Role):
+    """Login required, and at least `role`; anything less gets 403."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not can(current_user, role):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator

@@ -1,0 +1,255 @@
+"""Typed SQLAlchemy models: the domain of LabTour (see DESIGN.md)."""
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime, timezone
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _enum(cls: type[enum.Enum]) -> sa.Enum:
+    """Portable enum column: a VARCHAR with a CHECK constraint, stored by value."""
+    return sa.Enum(
+        cls, native_enum=False, create_constraint=True, length=24,
+        values_callable=lambda e: [m.value for m in e], validate_strings=True,
+        name=cls.__name__.lower(),
+    )
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    PLANNER = "planner"
+    VIEWER = "viewer"
+
+
+class OrgKind(str, enum.Enum):
+    BBS = "bbs"
+    KMU = "kmu"
+    OTHER = "other"
+
+
+class RequestStatus(str, enum.Enum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    PLANNED = "planned"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    WAITLISTED = "waitlisted"
+
+
+class GeoSource(str, enum.Enum):
+    MANUAL = "manual"
+    GEOCODER = "geocoder"
+    POSTCODE = "postcode"
+
+
+class BlackoutKind(str, enum.Enum):
+    MAINTENANCE = "maintenance"
+    ABSENCE = "absence"
+    OTHER = "other"
+
+
+UTC_DATETIME = sa.DateTime(timezone=True)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated staff cannot log in
+        return self.active
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    street: Mapped[str] = mapped_column(sa.String(200))
+    postcode: Mapped[str] = mapped_column(sa.String(5), index=True)
+    town: Mapped[str] = mapped_column(sa.String(100))
+    district: Mapped[str] = mapped_column(sa.String(100), index=True)
+    state: Mapped[str] = mapped_column(sa.String(2))
+    lat: Mapped[Optional[float]]
+    lon: Mapped[Optional[float]]
+    geo_source: Mapped[Optional[GeoSource]] = mapped_column(_enum(GeoSource))
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+
+    requests: Mapped[list["VisitRequest"]] = relationship(back_populates="organisation")
+
+
+class Contact(db.Model):
+    __tablename__ = "contact"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    language: Mapped[str] = mapped_column(sa.String(2), default="de")
+    consent_at: Mapped[datetime] = mapped_column(UTC_DATETIME)
+    anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+    organisation: Mapped[Organisation] = relationship()
+
+
+request_module = sa.Table(
+    "request_module",
+    db.metadata,
+    sa.Column("request_id", sa.ForeignKey("visit_request.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("module_id", sa.ForeignKey("module.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Module(db.Model):
+    """A demonstrator topic of the lab's catalogue (robotics, additive manufacturing, …)."""
+    __tablename__ = "module"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name_de: Mapped[str] = mapped_column(sa.String(120))
+    name_en: Mapped[str] = mapped_column(sa.String(120))
+    description_de: Mapped[str] = mapped_column(sa.Text, default="")
+    description_en: Mapped[str] = mapped_column(sa.Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_de
+
+
+class VisitRequest(db.Model):
+    __tablename__ = "visit_request"
+    __table_args__ = (
+        sa.CheckConstraint("duration_half_days BETWEEN 1 AND 10", name="duration"),
+        sa.CheckConstraint("participants BETWEEN 1 AND 200", name="participants"),
+        sa.CheckConstraint("classes_per_day BETWEEN 1 AND 8", name="classes"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contact.id"))
+    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus), default=RequestStatus.REQUESTED, index=True)
+    duration_half_days: Mapped[int]
+    classes_per_day: Mapped[int]
+    participants: Mapped[int]
+    occupations: Mapped[str] = mapped_column(sa.Text, default="")
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    manage_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    submission_key: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    site_warnings: Mapped[str] = mapped_column(sa.Text, default="")
+    decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="requests")
+    contact: Mapped[Contact] = relationship()
+    windows: Mapped[list["RequestWindow"]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestWindow.start")
+    modules: Mapped[list[Module]] = relationship(secondary=request_module, order_by=Module.position)
+    logistics: Mapped["SiteLogistics"] = relationship(
+        back_populates="request", cascade="all, delete-orphan", uselist=False)
+
+    @property
+    def duration_days(self) -> float:
+        return self.duration_half_days / 2
+
+    @property
+    def site_flagged(self) -> bool:
+        return bool(self.site_warnings)
+
+
+class RequestWindow(db.Model):
+    """A date range (inclusive, local dates) in which the host can receive the lab."""
+    __tablename__ = "request_window"
+    __table_args__ = (sa.CheckConstraint('"end" >= start', name="order"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_request.id", ondelete="CASCADE"), index=True)
+    start: Mapped[date]
+    end: Mapped[date]
+    request: Mapped[VisitRequest] = relationship(back_populates="windows")
+
+
+class SiteLogistics(db.Model):
+    """What the truck finds at the host site for one request (the host may use another yard next time)."""
+    __tablename__ = "site_logistics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("visit_request.id", ondelete="CASCADE"), unique=True)
+    space_length_m: Mapped[float]
+    space_width_m: Mapped[float]
+    clearance_m: Mapped[Optional[float]]
+    surface: Mapped[str] = mapped_column(sa.String(10))
+    power_type: Mapped[str] = mapped_column(sa.String(10))
+    power_distance_m: Mapped[Optional[float]]
+    wifi: Mapped[bool] = mapped_column(default=False)
+    toilets: Mapped[bool] = mapped_column(default=False)
+    permit: Mapped[str] = mapped_column(sa.String(10))
+    onsite_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    onsite_phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    access_notes: Mapped[str] = mapped_column(sa.Text, default="")
+    request: Mapped[VisitRequest] = relationship(back_populates="logistics")
+
+
+class Blackout(db.Model):
+    """Days the lab does not work (maintenance, staff absence); holidays come from the holidays package."""
+    __tablename__ = "blackout"
+    __table_args__ = (sa.CheckConstraint('"end" >= start', name="order"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start: Mapped[date] = mapped_column(index=True)
+    end: Mapped[date]
+    kind: Mapped[BlackoutKind] = mapped_column(_enum(BlackoutKind))
+    reason: Mapped[str] = mapped_column(sa.String(200))
+    source: Mapped[str] = mapped_column(sa.String(20), default="manual")
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow, index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
+    actor: Mapped[str] = mapped_column(sa.String(40))
+    entity: Mapped[str] = mapped_column(sa.String(40))
+    entity_id: Mapped[int] = mapped_column(index=True)
+    action: Mapped[str] = mapped_column(sa.String(40))
+    before: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    after: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    user: Mapped[Optional[User]] = relationship()
+
+
+class Reminder(db.Model):
+    """Outbox row: one e-mail to send; `dedupe_key` makes queueing idempotent."""
+    __tablename__ = "reminder"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    dedupe_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    request_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("visit_request.id", ondelete="SET NULL"), index=True)
+    to_addr: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    language: Mapped[str] = mapped_column(sa.String(2), default="de")
+    due_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow, index=True)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    message_id: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)

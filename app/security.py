@@ -1,0 +1,54 @@
+"""Secret tokens (stored only as hashes) and HTTP security headers."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+
+def new_token() -> str:
+    """A URL-safe secret of 256 bits for manage links."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 suffices for 256-bit random tokens; it survives a SECRET_KEY rotation."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def tokens_match(stored_hash: str, token: str) -> bool:
+    return hmac.compare_digest(stored_hash, hash_token(token))
+
+
+def _tile_origin(app: Flask) -> str:
+    parts = urlsplit(app.config.get("TILE_URL", ""))
+    return f"{parts.scheme}://{parts.netloc.replace('{s}.', '*.')}" if parts.netloc else ""
+
+
+def init_security(app: Flask) -> None:
+    """Strict headers on every response: nothing loads from third-party hosts but the tile server."""
+    tiles = _tile_origin(app)
+    csp = "; ".join([
+        "default-src 'self'",
+        f"img-src 'self' data: {tiles}".strip(),
+        "style-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Permissions-Policy"] = "geolocation=(), camera=(), microphone=()"
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response

@@ -1,0 +1,75 @@
+"""Forms of the staff area."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from ..models import BlackoutKind, OrgKind, RequestStatus
+
+STATUS_LABELS = {
+    RequestStatus.REQUESTED.value: _l("angefragt"), RequestStatus.APPROVED.value: _l("angenommen"),
+    RequestStatus.PLANNED.value: _l("eingeplant"), RequestStatus.CONFIRMED.value: _l("bestätigt"),
+    RequestStatus.COMPLETED.value: _l("durchgeführt"), RequestStatus.DECLINED.value: _l("abgelehnt"),
+    RequestStatus.CANCELLED.value: _l("storniert"), RequestStatus.WAITLISTED.value: _l("Warteliste"),
+}
+KIND_LABELS = {OrgKind.BBS.value: _l("BBS"), OrgKind.KMU.value: _l("KMU"), OrgKind.OTHER.value: _l("andere")}
+BLACKOUT_LABELS = {BlackoutKind.MAINTENANCE.value: _l("Wartung"), BlackoutKind.ABSENCE.value: _l("Abwesenheit"),
+                   BlackoutKind.OTHER.value: _l("Sonstiges")}
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("E-Mail"), validators=[InputRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
+                                                  Length(max=254)])
+    password = PasswordField(_l("Passwort"), validators=[InputRequired(_l("Bitte geben Sie Ihr Passwort an.")),
+                                                         Length(max=200)])
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), validators=[Optional()],
+                         choices=[("", _l("alle"))] + list(STATUS_LABELS.items()))
+    kind = SelectField(_l("Art"), validators=[Optional()], choices=[("", _l("alle"))] + list(KIND_LABELS.items()))
+    district = SelectField(_l("Landkreis"), validators=[Optional()])
+    date_from = DateField(_l("Zeitraum von"), validators=[Optional()])
+    date_to = DateField(_l("bis"), validators=[Optional()])
+    q = StringField(_l("Suche"), validators=[Optional(), Length(max=100)])
+
+
+class DecisionForm(FlaskForm):
+    action = SelectField(choices=[("approve", _l("Annehmen")), ("waitlist", _l("Auf die Warteliste")),
+                                  ("decline", _l("Ablehnen"))])
+    reason = TextAreaField(_l("Begründung (wird der anfragenden Person mitgeteilt)"),
+                           validators=[Length(max=1000, message=_l("Höchstens %(max)d Zeichen."))])
+
+
+class BlackoutForm(FlaskForm):
+    start = DateField(_l("von"), validators=[InputRequired(_l("Bitte ein Datum angeben."))])
+    end = DateField(_l("bis"), validators=[InputRequired(_l("Bitte ein Datum angeben."))])
+    kind = SelectField(_l("Art"), choices=list(BLACKOUT_LABELS.items()))
+    reason = StringField(_l("Grund"), validators=[InputRequired(_l("Bitte einen Grund angeben.")), Length(max=200)])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and self.end.data < self.start.data:
+            self.end.errors = [str(_l("Das Ende liegt vor dem Beginn."))]
+            ok = False
+        return ok
+
+
+class DeleteForm(FlaskForm):
+    pass
+
+
+class ModuleForm(FlaskForm):
+    code = StringField(_l("Kürzel"), validators=[InputRequired(), Length(max=40), Regexp(
+        r"^[a-z0-9-]+$", message=_l("Nur Kleinbuchstaben, Ziffern und Bindestriche."))])
+    name_de = StringField(_l("Name (deutsch)"), validators=[InputRequired(), Length(max=120)])
+    name_en = StringField(_l("Name (englisch)"), validators=[InputRequired(), Length(max=120)])
+    description_de = TextAreaField(_l("Beschreibung (deutsch)"), validators=[Length(max=2000)])
+    description_en = TextAreaField(_l("Beschreibung (englisch)"), validators=[Length(max=2000)])
+    position = IntegerField(_l("Reihenfolge"), default=0, validators=[InputRequired(), NumberRange(0, 999)])
+    active = BooleanField(_l("im Anfrageformular anbieten"), default=True)

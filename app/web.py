@@ -1,0 +1,67 @@
+"""Start page, privacy page, language switch and friendly error pages."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from . import SUPPORTED_LANGUAGES
+from .extensions import db
+
+bp = Blueprint("web", __name__)
+
+
+@bp.route("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.route("/datenschutz")
+def privacy():
+    return render_template("privacy.html")
+
+
+@bp.route("/sprache/<lang>")
+def language(lang: str):
+    if lang in SUPPORTED_LANGUAGES:
+        session["lang"] = lang
+    target = request.args.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("web.index")
+    return redirect(target)
+
+
+def init_errors(app: Flask) -> None:
+    def page(code: int, title: str, text: str):
+        return render_template("error.html", code=code, title=title, text=text), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e):
+        return page(400, _("Sitzung abgelaufen"), _("Das Formular war zu lange geöffnet oder die Sitzung ist "
+                                                     "abgelaufen. Bitte gehen Sie zurück, laden Sie die Seite neu "
+                                                     "und senden Sie erneut."))
+
+    @app.errorhandler(400)
+    def _bad(_e):
+        return page(400, _("Ungültige Anfrage"), _("Die Anfrage konnte nicht gelesen werden."))
+
+    @app.errorhandler(403)
+    def _forbidden(_e):
+        return page(403, _("Kein Zugriff"), _("Für diese Seite fehlen Ihnen die Rechte."))
+
+    @app.errorhandler(404)
+    def _missing(_e):
+        return page(404, _("Nicht gefunden"), _("Diese Seite gibt es nicht, oder der Link ist nicht (mehr) gültig."))
+
+    @app.errorhandler(405)
+    def _method(_e):
+        return page(405, _("Nicht erlaubt"), _("Diese Aktion ist hier nicht möglich."))
+
+    @app.errorhandler(429)
+    def _limited(_e):
+        return page(429, _("Zu viele Anfragen"), _("Bitte warten Sie einen Moment und versuchen Sie es dann erneut."))
+
+    @app.errorhandler(500)
+    def _error(_e):
+        db.session.rollback()
+        return page(500, _("Fehler"), _("Etwas ist schiefgegangen. Ihre Eingaben wurden nicht gespeichert."))

@@ -1,0 +1,63 @@
+"""Headers, self-hosted assets, and no third-party host in any page."""
+from __future__ import annotations
+
+import re
+
+from app.models import Role
+
+PUBLIC_PAGES = ["/", "/anfrage/neu", "/datenschutz", "/staff/login"]
+
+
+def test_security_headers_on_every_page(client):
+    for url in PUBLIC_PAGES:
+        response = client.get(url)
+        assert response.status_code == 200
+        csp = response.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_no_third_party_assets(client, login, make_request):
+    make_request()
+    login(Role.ADMIN)
+    urls = PUBLIC_PAGES + ["/staff/anfragen", "/staff/anfragen/1", "/staff/sperrzeiten", "/staff/module"]
+    for url in urls:
+        page = client.get(url).get_data(as_text=True)
+        for ref in re.findall(r'(?:src|href)="([^"]+)"', page):
+            assert not re.match(r"(https?:)?//", ref) or "labtour.test" in ref, (url, ref)
+        assert "style=" not in page and "<script>" not in page, url
+
+
+def test_static_bootstrap_is_served_locally(client):
+    response = client.get("/static/vendor/bootstrap/bootstrap.min.css")
+    assert response.status_code == 200 and b".btn" in response.data
+
+
+def test_session_cookie_is_httponly_and_samesite(client, make_user):
+    _id, email, password = make_user(Role.VIEWER)
+    response = client.post("/staff/login", data={"email": email, "password": password})
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_xss_in_organisation_name_is_escaped(client, login, make_request):
+    _id, token = make_request(org_name='<script>alert(1)</script>"onmouseover=x')
+    page = client.get(f"/verwalten/{token}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    login(Role.VIEWER)
+    page = client.get("/staff/anfragen").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+
+
+def test_language_switch_only_redirects_inside_the_site(client):
+    assert client.get("/sprache/en?next=https://evil.example/").location == "/"
+    assert client.get("/sprache/en?next=//evil.example/").location == "/"
+    assert client.get("/sprache/de?next=/datenschutz").location == "/datenschutz"
+
+
+def test_error_pages_are_friendly(client):
+    response = client.get("/gibt-es-nicht")
+    assert response.status_code == 404 and "Nicht gefunden" in response.get_data(as_text=True)
+    assert client.post("/datenschutz").status_code == 405
