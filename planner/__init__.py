@@ -1,0 +1,7 @@
+"""Tour planning for the Mobile InnovationLab: pure dataclasses in, dataclasses out (see PLANNER.md)."""
+from .model import DateRange, Leg, Matrix, Plan, Problem, Site, Stop, Unserved, Visit
+from .solver import solve
+from .validate import validate
+
+__all__ = ["DateRange", "Leg", "Matrix", "Plan", "Problem", "Site", "Stop", "Unserved", "Visit", "solve",
+           "validate"]
