@@ -2,6 +2,7 @@
 from .model import DateRange, Leg, Matrix, Plan, Problem, Site, Stop, Unserved, Visit
 from .solver import solve
 from .validate import validate
+from . import generate, solomon
 
 __all__ = ["DateRange", "Leg", "Matrix", "Plan", "Problem", "Site", "Stop", "Unserved", "Visit", "solve",
            "validate"]

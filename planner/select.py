@@ -18,12 +18,12 @@ PRIORITY_STEPS = 100
 
 
 def choose(problem: Problem, fixed: Timeline, candidates: dict[int, list[int]], km: np.ndarray,
-           work_limit: float, seed: int,
-           hint: list[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], str]:
+           work_limit: float, seed: int, hint: list[tuple[int, int]] = (),
+           cap: float | None = None) -> tuple[list[tuple[int, int]], str]:
     """[(visit, start slot)] of the best schedule found (pinned visits excluded), and the solver status.
 
-    work_limit is CP-SAT's deterministic time, so a seeded run repeats exactly; a wall-clock cap of three times
-    that guards against a slow machine."""
+    work_limit is CP-SAT's deterministic time, so a seeded run repeats exactly; `cap` (seconds) guards against a
+    slow machine."""
     model = cp_model.CpModel()
     taken = {s for p in fixed.items for s in range(p.start, p.end)}
     per_slot: dict[int, list] = defaultdict(list)
@@ -56,7 +56,7 @@ def choose(problem: Problem, fixed: Timeline, candidates: dict[int, list[int]], 
     model.Maximize(sum(terms))
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = max(0.01, work_limit)
-    solver.parameters.max_time_in_seconds = max(0.05, 3 * work_limit)
+    solver.parameters.max_time_in_seconds = max(0.05, cap if cap is not None else 3 * work_limit)
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
     status = solver.Solve(model)
