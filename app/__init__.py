@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cli import register_cli
     from .security import init_security
     from .staff.routes import bp as staff_bp
+    from .tour.routes import bp as tour_bp
     from .web import bp as web_bp, init_errors
 
     import flask_babel
@@ -64,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(web_bp)
     app.register_blueprint(booking_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(tour_bp)
     register_cli(app)
     return app
 

@@ -253,3 +253,73 @@ class Reminder(db.Model):
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     message_id: Mapped[Optional[str]] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+
+
+class TourStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class Tour(db.Model):
+    """One version of the semester's tour: drafts are planned and adjusted; one published version at a time."""
+    __tablename__ = "tour"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    horizon_start: Mapped[date]
+    horizon_end: Mapped[date]
+    version: Mapped[int]
+    status: Mapped[TourStatus] = mapped_column(_enum(TourStatus), default=TourStatus.DRAFT, index=True)
+    km: Mapped[float] = mapped_column(default=0.0)
+    drive_minutes: Mapped[float] = mapped_column(default=0.0)
+    served_priority: Mapped[float] = mapped_column(default=0.0)
+    solver_status: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+    published_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+
+    visits: Mapped[list["Visit"]] = relationship(
+        back_populates="tour", cascade="all, delete-orphan", order_by="(Visit.start, Visit.half)")
+    legs: Mapped[list["Leg"]] = relationship(back_populates="tour", cascade="all, delete-orphan", order_by="Leg.seq")
+    unplaced: Mapped[list["Unplaced"]] = relationship(back_populates="tour", cascade="all, delete-orphan")
+
+
+class Visit(db.Model):
+    """A request placed on dates in a tour version; `locked` keeps it where it is when the rest is re-planned."""
+    __tablename__ = "visit"
+    __table_args__ = (sa.UniqueConstraint("tour_id", "request_id", name="request"),
+                      sa.CheckConstraint('"end" >= start', name="order"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(sa.String(36), default=lambda: str(uuid.uuid4()))
+    tour_id: Mapped[int] = mapped_column(sa.ForeignKey("tour.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_request.id"), index=True)
+    start: Mapped[date]
+    end: Mapped[date]
+    half: Mapped[Optional[str]] = mapped_column(sa.String(2))
+    locked: Mapped[bool] = mapped_column(default=False)
+    tour: Mapped[Tour] = relationship(back_populates="visits")
+    request: Mapped[VisitRequest] = relationship()
+
+
+class Leg(db.Model):
+    """A transfer of the truck; a missing request id means the depot."""
+    __tablename__ = "leg"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tour_id: Mapped[int] = mapped_column(sa.ForeignKey("tour.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int]
+    from_request_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("visit_request.id"))
+    to_request_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("visit_request.id"))
+    day: Mapped[date]
+    km: Mapped[float]
+    minutes: Mapped[float]
+    tour: Mapped[Tour] = relationship(back_populates="legs")
+
+
+class Unplaced(db.Model):
+    """An approved request the planner could not place, with its reason code."""
+    __tablename__ = "unplaced"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tour_id: Mapped[int] = mapped_column(sa.ForeignKey("tour.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_request.id"))
+    reason: Mapped[str] = mapped_column(sa.String(40))
+    tour: Mapped[Tour] = relationship(back_populates="unplaced")
+    request: Mapped[VisitRequest] = relationship()

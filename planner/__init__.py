@@ -2,7 +2,7 @@
 from .model import DateRange, Leg, Matrix, Plan, Problem, Site, Stop, Unserved, Visit
 from .solver import solve
 from .validate import validate
-from . import generate, solomon
+from .evaluate import evaluate
 
-__all__ = ["DateRange", "Leg", "Matrix", "Plan", "Problem", "Site", "Stop", "Unserved", "Visit", "solve",
+__all__ = ["evaluate", "DateRange", "Leg", "Matrix", "Plan", "Problem", "Site", "Stop", "Unserved", "Visit", "solve",
            "validate"]

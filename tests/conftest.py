@@ -33,6 +33,7 @@ def make_app(backend: str, tmp_path, schema: str = "create_all", **overrides):
     config.update(overrides)
     os.environ["LABTOUR_INSTANCE_PATH"] = str(tmp_path / "instance")
     app = create_app(config)
+    app.config["PLANNING"]["time_limit_s"] = 1.0
     with app.app_context():
         if schema == "empty":
             if backend != "sqlite":

@@ -34,7 +34,7 @@ def test_seed_demo_is_idempotent_and_resettable(fresh_app):
         first = counts()
         assert first["Organisation"] == 60 and first["VisitRequest"] == 80 and first["User"] == 3
         statuses = set(db.session.scalars(sa.select(VisitRequest.status)))
-        assert {RequestStatus.APPROVED, RequestStatus.REQUESTED, RequestStatus.DECLINED} <= statuses
+        assert {RequestStatus.CONFIRMED, RequestStatus.REQUESTED, RequestStatus.DECLINED} <= statuses
         postcodes = {t.postcode for t in region.towns()}
         assert set(db.session.scalars(sa.select(Organisation.postcode))) <= postcodes
         rural = db.session.scalar(sa.select(sa.func.count()).select_from(Organisation).where(

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AuditEvent, Blackout, Module, Reminder, RequestStatus, Role, VisitRequest
+from app.models import AuditEvent, Blackout, Module, Reminder, RequestStatus, Role, Tour, Visit, VisitRequest
 from app.services import demo
 
 # Every staff route with the least role it needs. A new route must be added here (see test_every_rule_listed).
@@ -23,12 +23,20 @@ STAFF_ROUTES = [
     ("POST", "/staff/sperrzeiten/{bid}/loeschen", Role.PLANNER),
     ("GET", "/staff/module", Role.ADMIN),
     ("GET", "/staff/module/{mid}", Role.ADMIN),
+    ("GET", "/staff/touren/", Role.VIEWER),
+    ("POST", "/staff/touren/", Role.PLANNER),
+    ("GET", "/staff/touren/{tid}", Role.VIEWER),
+    ("GET", "/staff/touren/{tid}/vergleich", Role.VIEWER),
+    ("GET", "/staff/touren/{tid}/tag/2027-03-01", Role.VIEWER),
+    ("POST", "/staff/touren/{tid}/besuch/{vid}/verschieben", Role.PLANNER),
+    ("POST", "/staff/touren/{tid}/besuch/{vid}/festhalten", Role.PLANNER),
+    ("POST", "/staff/touren/{tid}/neu-planen", Role.PLANNER),
 ]
 RANK = {Role.VIEWER: 1, Role.PLANNER: 2, Role.ADMIN: 3}
 
 
 def test_every_rule_listed(app):
-    listed = {re.sub(r"\{\w+\}", "X", path) for _m, path, _r in STAFF_ROUTES}
+    listed = {re.sub(r"\{\w+\}|2027-03-01|festhalten|neu-planen", "X", path) for _m, path, _r in STAFF_ROUTES}
     rules = {re.sub(r"<[^>]+>", "X", r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/staff/")}
     assert rules - {"/staff/login", "/staff/logout"} <= listed
 
@@ -40,8 +48,16 @@ def ids(app, make_request):
         blackout = Blackout(start=__import__("datetime").date(2027, 5, 3), end=__import__("datetime").date(2027, 5, 4),
                             kind="maintenance", reason="TÜV")
         db.session.add(blackout)
+        req = db.session.get(VisitRequest, rid)
+        req.status = RequestStatus.APPROVED
+        tour = Tour(horizon_start=__import__("datetime").date(2027, 2, 1),
+                    horizon_end=__import__("datetime").date(2027, 6, 30), version=1)
+        tour.visits = [Visit(request_id=rid, start=__import__("datetime").date(2027, 3, 1),
+                             end=__import__("datetime").date(2027, 3, 2))]
+        db.session.add(tour)
         db.session.commit()
-        return {"rid": rid, "bid": blackout.id, "mid": db.session.scalar(sa.select(Module.id))}
+        return {"rid": rid, "bid": blackout.id, "mid": db.session.scalar(sa.select(Module.id)), "tid": tour.id,
+                "vid": tour.visits[0].id}
 
 
 @pytest.mark.parametrize("method,path,least", STAFF_ROUTES)

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import (Contact, GeoSource, Module, Organisation, OrgKind, RequestStatus, RequestWindow, Role,
+from ..models import (Tour, Contact, GeoSource, Module, Organisation, OrgKind, RequestStatus, RequestWindow, Role,
                       SiteLogistics, User, VisitRequest)
 from ..security import hash_token
-from . import blackouts, region, sitecheck, users
+from . import blackouts, region, sitecheck, tours, users
 
 SEMESTER = (date(2027, 2, 1), date(2027, 6, 30))
 ACCOUNTS = [("admin@labtour.example", Role.ADMIN, "demo-admin-2027"),
@@ -74,6 +74,12 @@ def seed(rng_seed: int = 2027) -> SeedReport:
     if db.session.scalar(sa.select(sa.func.count()).select_from(VisitRequest)) == 0:
         report.created["requests"] = _seed_requests(random.Random(rng_seed))
     db.session.commit()
+    report.created["published tour visits"] = 0
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Tour)) == 0:
+        planner_user = db.session.scalar(sa.select(User).where(User.email == ACCOUNTS[1][0]))
+        tour = tours.plan_tour(planner_user, *SEMESTER)
+        tours.publish(planner_user, tour)
+        report.created["published tour visits"] = len(tour.visits)
     return report
 
 

@@ -15,6 +15,7 @@ STATUS_LABELS = {
     RequestStatus.CANCELLED.value: _l("storniert"), RequestStatus.WAITLISTED.value: _l("Warteliste"),
 }
 KIND_LABELS = {OrgKind.BBS.value: _l("BBS"), OrgKind.KMU.value: _l("KMU"), OrgKind.OTHER.value: _l("andere")}
+TOUR_STATUS_LABELS = {"draft": _l("Entwurf"), "published": _l("veröffentlicht"), "archived": _l("archiviert")}
 BLACKOUT_LABELS = {BlackoutKind.MAINTENANCE.value: _l("Wartung"), BlackoutKind.ABSENCE.value: _l("Abwesenheit"),
                    BlackoutKind.OTHER.value: _l("Sonstiges")}
 

@@ -13,7 +13,7 @@ from ..models import Blackout, BlackoutKind, Module, Role
 from ..services import audit, blackouts as blackout_service, modules as module_service, region
 from ..services import requests as request_service, sitecheck, users
 from ..booking.forms import PERMIT_CHOICES, POWER_CHOICES, SURFACE_CHOICES
-from .forms import (BLACKOUT_LABELS, KIND_LABELS, STATUS_LABELS, BlackoutForm, DecisionForm, DeleteForm,
+from .forms import (BLACKOUT_LABELS, TOUR_STATUS_LABELS, KIND_LABELS, STATUS_LABELS, BlackoutForm, DecisionForm, DeleteForm,
                     FilterForm, LoginForm, ModuleForm)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -23,7 +23,8 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 def _labels():
     return {"STATUS_LABELS": STATUS_LABELS, "KIND_LABELS": KIND_LABELS, "BLACKOUT_LABELS": BLACKOUT_LABELS,
             "POWER_LABELS": dict(POWER_CHOICES), "SURFACE_LABELS": dict(SURFACE_CHOICES),
-            "PERMIT_LABELS": dict(PERMIT_CHOICES), "can": can, "Role": Role}
+            "PERMIT_LABELS": dict(PERMIT_CHOICES), "TOUR_STATUS_LABELS": TOUR_STATUS_LABELS,
+            "site_messages": sitecheck.messages, "can": can, "Role": Role}
 
 
 @bp.route("/login", methods=["GET", "POST"])

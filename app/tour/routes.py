@@ -1,0 +1,166 @@
+"""Tour workspace for staff: plan a horizon, see and adjust the draft, compare, publish, day sheets."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+
+from ..auth import can, role_required
+from ..extensions import db
+from ..models import Role, Tour, TourStatus, Visit
+from ..services import tours
+from ..services.region import OBERZENTREN
+from .forms import ActionForm, MoveForm, PlanForm
+
+bp = Blueprint("tour", __name__, url_prefix="/staff/touren")
+
+REASON_LABELS = {
+    "no_working_day_in_window": _l("Nach Wochenenden, Feiertagen und Ferien bleibt im Wunschzeitraum kein möglicher "
+                                   "Tag."),
+    "window_shorter_than_stay": _l("Der Wunschzeitraum ist kürzer als der Aufenthalt."),
+    "outside_horizon": _l("Der Wunschzeitraum liegt außerhalb des Planungszeitraums."),
+    "conflicts_with_fixed": _l("Alle möglichen Tage sind durch festgehaltene Besuche belegt."),
+    "capacity": _l("Alle möglichen Tage sind schon an andere Besuche vergeben."),
+    "removed": _l("Von Hand aus dem Entwurf genommen."),
+}
+
+
+@bp.app_context_processor
+def _reasons():
+    return {"REASON_LABELS": REASON_LABELS, "OBERZENTREN": OBERZENTREN}
+
+
+def _tour(tour_id: int) -> Tour:
+    return db.session.get(Tour, tour_id) or abort(404)
+
+
+def _visit(tour: Tour, visit_id: int) -> Visit:
+    visit = db.session.get(Visit, visit_id)
+    if visit is None or visit.tour_id != tour.id:
+        abort(404)
+    return visit
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required(Role.VIEWER)
+def index():
+    form = PlanForm()
+    if request.method == "GET" and not form.start.data:
+        form.start.data, form.end.data = _next_half_year(date.today())
+    if request.method == "POST":
+        if not can(current_user, Role.PLANNER):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                tour = tours.plan_tour(current_user, form.start.data, form.end.data)
+            except tours.TourError as exc:
+                form.end.errors = [str(exc)]
+            else:
+                flash(_("Entwurf Version %(v)d geplant: %(n)d Besuche, %(km).0f km.", v=tour.version,
+                        n=len(tour.visits), km=tour.km), "success")
+                return redirect(url_for("tour.detail", tour_id=tour.id))
+    return render_template("tour/index.html", form=form, tours=tours.tours(), published=tours.published())
+
+
+def _next_half_year(today: date) -> tuple[date, date]:
+    """The school half-year after today: February–July or August–January."""
+    if today.month < 2 or today.month >= 8:
+        year = today.year + (1 if today.month >= 8 else 0)
+        return date(year, 2, 1), date(year, 7, 31)
+    return date(today.year, 8, 1), date(today.year + 1, 1, 31)
+
+
+@bp.route("/<int:tour_id>")
+@role_required(Role.VIEWER)
+def detail(tour_id: int):
+    tour = _tour(tour_id)
+    return render_template("tour/detail.html", tour=tour, days=tours.days_of(tour), legs=_legs_by_target(tour),
+                           form=ActionForm(), move_form=MoveForm(), rural=tours.rural_share(tour))
+
+
+def _legs_by_target(tour: Tour) -> dict[int, object]:
+    """The transfer that brings the truck to each visit."""
+    return {leg.to_request_id: leg for leg in tour.legs if leg.to_request_id is not None}
+
+
+@bp.route("/<int:tour_id>/besuch/<int:visit_id>/verschieben", methods=["POST"])
+@role_required(Role.PLANNER)
+def move(tour_id: int, visit_id: int):
+    tour = _tour(tour_id)
+    visit = _visit(tour, visit_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        flash(_("Bitte ein gültiges Datum angeben."), "danger")
+    else:
+        try:
+            tours.move(current_user, tour, visit, form.start.data, form.half.data or None, form.lock.data)
+            flash(_("Besuch verschoben."), "success")
+        except tours.TourError as exc:
+            flash(_("Nicht verschoben: %(why)s", why=str(exc)), "danger")
+    return redirect(url_for("tour.detail", tour_id=tour.id))
+
+
+@bp.route("/<int:tour_id>/besuch/<int:visit_id>/<action>", methods=["POST"])
+@role_required(Role.PLANNER)
+def visit_action(tour_id: int, visit_id: int, action: str):
+    tour = _tour(tour_id)
+    visit = _visit(tour, visit_id)
+    if action not in ("festhalten", "loesen", "entfernen") or not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "entfernen":
+            tours.remove(current_user, tour, visit)
+        else:
+            tours.set_locked(current_user, tour, visit, action == "festhalten")
+    except tours.TourError as exc:
+        flash(str(exc), "danger")
+    return redirect(url_for("tour.detail", tour_id=tour.id))
+
+
+@bp.route("/<int:tour_id>/<action>", methods=["POST"])
+@role_required(Role.PLANNER)
+def tour_action(tour_id: int, action: str):
+    tour = _tour(tour_id)
+    if action not in ("neu-planen", "veroeffentlichen", "verwerfen") or not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "neu-planen":
+            tours.replan(current_user, tour)
+            flash(_("Neu geplant um die festgehaltenen Besuche."), "success")
+        elif action == "veroeffentlichen":
+            counts = tours.publish(current_user, tour)
+            flash(_("Version %(v)d ist veröffentlicht. Benachrichtigt: %(a)d neu, %(m)d verschoben, %(c)d abgesagt.",
+                    v=tour.version, a=counts["added"], m=counts["moved"], c=counts["cancelled"]), "success")
+        else:
+            tours.discard(current_user, tour)
+            flash(_("Entwurf verworfen."), "info")
+            return redirect(url_for("tour.index"))
+    except tours.TourError as exc:
+        flash(str(exc), "danger")
+    return redirect(url_for("tour.detail", tour_id=tour.id))
+
+
+@bp.route("/<int:tour_id>/vergleich")
+@role_required(Role.VIEWER)
+def compare(tour_id: int):
+    tour = _tour(tour_id)
+    pub = tours.published()
+    return render_template("tour/compare.html", tour=tour, pub=pub if pub and pub.id != tour.id else None,
+                           cmp=tours.compare(tour, pub if pub and pub.id != tour.id else None))
+
+
+@bp.route("/<int:tour_id>/tag/<day>")
+@role_required(Role.VIEWER)
+def day_sheet(tour_id: int, day: str):
+    tour = _tour(tour_id)
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    visits = [v for d, vs in tours.days_of(tour) if d == when for v in vs]
+    if not visits:
+        abort(404)
+    legs = _legs_by_target(tour)
+    return render_template("tour/day.html", tour=tour, day=when, visits=visits, legs=legs)
