@@ -31,6 +31,7 @@ STAFF_ROUTES = [
     ("POST", "/staff/touren/{tid}/besuch/{vid}/verschieben", Role.PLANNER),
     ("POST", "/staff/touren/{tid}/besuch/{vid}/festhalten", Role.PLANNER),
     ("POST", "/staff/touren/{tid}/neu-planen", Role.PLANNER),
+    ("GET", "/staff/touren/kalender", Role.VIEWER),
 ]
 RANK = {Role.VIEWER: 1, Role.PLANNER: 2, Role.ADMIN: 3}
 

@@ -194,3 +194,33 @@ def test_demo_semester_is_planned_and_published(app):
         approved = set(db.session.scalars(sa.select(VisitRequest.id).where(
             VisitRequest.status.in_([RequestStatus.APPROVED, RequestStatus.CONFIRMED]))))
         assert approved <= placed
+
+
+def test_calendar_views_show_the_published_tour_with_holidays(app, client, login, approved):
+    login(Role.PLANNER)
+    tid = plan(client)
+    assert "Noch keine veröffentlichte Tour" in client.get("/staff/touren/kalender").get_data(as_text=True)
+    draft = client.get(f"/staff/touren/kalender?version={tid}&datum=2027-03-01").get_data(as_text=True)
+    assert "BBS Test 0" in draft and "Entwurf" in draft
+    client.post(f"/staff/touren/{tid}/veroeffentlichen")
+    client.post("/staff/logout")
+    login(Role.VIEWER)
+    month = client.get("/staff/touren/kalender?datum=2027-03-10").get_data(as_text=True)
+    assert "März 2027" in month and "BBS Test 1" in month
+    easter = client.get("/staff/touren/kalender?ansicht=woche&datum=2027-03-24").get_data(as_text=True)
+    assert "Oster-/Frühjahrsferien (NI)" in easter and "cal-closed" in easter
+    assert "Karfreitag (HB)" in client.get("/staff/touren/kalender?ansicht=woche&datum=2027-03-26").get_data(as_text=True)
+    listing = client.get("/staff/touren/kalender?ansicht=liste").get_data(as_text=True)
+    assert all(f"BBS Test {n}" in listing for n in range(3))
+    assert client.get("/staff/touren/kalender?ansicht=monat&datum=kaputt").status_code == 200
+
+
+def test_viewer_cannot_see_drafts_in_the_calendar(app, client, login, approved):
+    with app.app_context():
+        from app.models import User
+        from app.services import users
+        user = users.create_user("p2@labtour.example", Role.PLANNER, "correct-horse-42")
+        tid = tours.plan_tour(user, D("2027-02-01"), D("2027-06-30")).id
+    login(Role.VIEWER)
+    assert client.get(f"/staff/touren/kalender?version={tid}").status_code == 403
+    assert client.get("/staff/touren/kalender?version=9999").status_code == 404

@@ -1,7 +1,7 @@
 """Tour workspace for staff: plan a horizon, see and adjust the draft, compare, publish, day sheets."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -164,3 +164,39 @@ def day_sheet(tour_id: int, day: str):
         abort(404)
     legs = _legs_by_target(tour)
     return render_template("tour/day.html", tour=tour, day=when, visits=visits, legs=legs)
+
+
+@bp.route("/kalender")
+@role_required(Role.VIEWER)
+def calendar():
+    """Month, week or list view of the published tour, or of a chosen version (drafts for planners)."""
+    from ..services import tour_calendar
+
+    tour = tours.published()
+    version = request.args.get("version", type=int)
+    if version:
+        chosen = db.session.get(Tour, version) or abort(404)
+        if chosen.status == TourStatus.DRAFT and not can(current_user, Role.PLANNER):
+            abort(403)
+        tour = chosen
+    view = request.args.get("ansicht", "monat")
+    if view not in ("monat", "woche", "liste"):
+        view = "monat"
+    try:
+        anchor = date.fromisoformat(request.args.get("datum", ""))
+    except ValueError:
+        anchor = tour.visits[0].start if tour and tour.visits else date.today()
+    args = {"version": version} if version else {}
+    if view == "woche":
+        monday = anchor - timedelta(days=anchor.weekday())
+        return render_template("tour/calendar_week.html", tour=tour, days=tour_calendar.week(tour, monday),
+                               prev=monday - timedelta(days=7), next=monday + timedelta(days=7), args=args)
+    if view == "liste":
+        return render_template("tour/calendar_list.html", tour=tour, days=tours.days_of(tour) if tour else [],
+                               args=args)
+    first = anchor.replace(day=1)
+    prev = (first - timedelta(days=1)).replace(day=1)
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    return render_template("tour/calendar_month.html", tour=tour, weeks=tour_calendar.month(tour, first.year,
+                                                                                          first.month),
+                           first=first, prev=prev, next=nxt, args=args)
