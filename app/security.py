@@ -6,7 +6,7 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, g
 
 
 def new_token() -> str:
@@ -28,23 +28,35 @@ def _tile_origin(app: Flask) -> str:
     return f"{parts.scheme}://{parts.netloc.replace('{s}.', '*.')}" if parts.netloc else ""
 
 
+def csp_nonce() -> str:
+    """A per-response nonce for the inline script and styles of a map page (folium emits them inline)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
 def init_security(app: Flask) -> None:
     """Strict headers on every response: nothing loads from third-party hosts but the tile server."""
     tiles = _tile_origin(app)
-    csp = "; ".join([
-        "default-src 'self'",
-        f"img-src 'self' data: {tiles}".strip(),
-        "style-src 'self'",
-        "script-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+
+    def csp() -> str:
+        nonce = f" 'nonce-{g.csp_nonce}'" if "csp_nonce" in g else ""
+        return "; ".join([
+            "default-src 'self'",
+            f"img-src 'self' data: {tiles}".strip(),
+            f"style-src 'self'{nonce}",
+            f"script-src 'self'{nonce}",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ])
+
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("Content-Security-Policy", csp())
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"

@@ -32,6 +32,9 @@ STAFF_ROUTES = [
     ("POST", "/staff/touren/{tid}/besuch/{vid}/festhalten", Role.PLANNER),
     ("POST", "/staff/touren/{tid}/neu-planen", Role.PLANNER),
     ("GET", "/staff/touren/kalender", Role.VIEWER),
+    ("GET", "/staff/touren/region", Role.VIEWER),
+    ("GET", "/staff/touren/{tid}/karte", Role.VIEWER),
+    ("GET", "/staff/touren/{tid}/karte/2027-03-01", Role.VIEWER),
 ]
 RANK = {Role.VIEWER: 1, Role.PLANNER: 2, Role.ADMIN: 3}
 

@@ -11,6 +11,7 @@ from ..auth import can, role_required
 from ..extensions import db
 from ..models import Role, Tour, TourStatus, Visit
 from ..services import tours
+from ..security import csp_nonce
 from ..services.region import OBERZENTREN
 from .forms import ActionForm, MoveForm, PlanForm
 
@@ -200,3 +201,37 @@ def calendar():
     return render_template("tour/calendar_month.html", tour=tour, weeks=tour_calendar.month(tour, first.year,
                                                                                           first.month),
                            first=first, prev=prev, next=nxt, args=args)
+
+
+@bp.route("/<int:tour_id>/karte")
+@role_required(Role.VIEWER)
+def tour_map(tour_id: int):
+    from ..services import tour_maps
+
+    tour = _tour(tour_id)
+    rendered = tour_maps.tour_map(tour).with_nonce(csp_nonce())
+    return render_template("tour/map.html", tour=tour, map=rendered, legend=tour_maps.week_legend(tour), day=None)
+
+
+@bp.route("/<int:tour_id>/karte/<day>")
+@role_required(Role.VIEWER)
+def day_map(tour_id: int, day: str):
+    from ..services import tour_maps
+
+    tour = _tour(tour_id)
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    if not any(v.start <= when <= v.end for v in tour.visits):
+        abort(404)
+    rendered = tour_maps.tour_map(tour, when).with_nonce(csp_nonce())
+    return render_template("tour/map.html", tour=tour, map=rendered, legend=[], day=when)
+
+
+@bp.route("/region")
+@role_required(Role.VIEWER)
+def region_map():
+    from ..services import tour_maps
+
+    return render_template("tour/region.html", map=tour_maps.region_map().with_nonce(csp_nonce()))
