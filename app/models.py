@@ -323,3 +323,12 @@ class Unplaced(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(40))
     tour: Mapped[Tour] = relationship(back_populates="unplaced")
     request: Mapped[VisitRequest] = relationship()
+
+
+class GeocodeCache(db.Model):
+    """Answers of the opt-in Nominatim geocoder, so each address is asked once (and at most once a second)."""
+    __tablename__ = "geocode_cache"
+    query: Mapped[str] = mapped_column(sa.String(400), primary_key=True)
+    lat: Mapped[Optional[float]]
+    lon: Mapped[Optional[float]]
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)

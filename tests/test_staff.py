@@ -17,6 +17,7 @@ STAFF_ROUTES = [
     ("GET", "/staff/anfragen", Role.VIEWER),
     ("GET", "/staff/anfragen/{rid}", Role.VIEWER),
     ("POST", "/staff/anfragen/{rid}/entscheidung", Role.PLANNER),
+    ("POST", "/staff/anfragen/{rid}/position", Role.PLANNER),
     ("GET", "/staff/sperrzeiten", Role.VIEWER),
     ("POST", "/staff/sperrzeiten", Role.PLANNER),
     ("GET", "/staff/sperrzeiten/{bid}", Role.PLANNER),

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import (Contact, GeoSource, Module, Organisation, OrgKind, RequestStatus, RequestWindow,
                       SiteLogistics, User, VisitRequest)
 from ..security import hash_token, new_token
-from . import audit, outbox, region, sitecheck
+from . import audit, geo, outbox, region, sitecheck
 
 EDITABLE = {RequestStatus.REQUESTED, RequestStatus.APPROVED, RequestStatus.WAITLISTED}
 SITE_FIELDS = ("space_length_m", "space_width_m", "clearance_m", "surface", "power_type", "power_distance_m",
@@ -87,12 +87,12 @@ def _find_or_create_organisation(data: dict) -> Organisation:
         Organisation.postcode == data["postcode"]))
     if org:
         return org
-    position = region.centroid(data["postcode"], data["town"])
+    position = geo.locate(data["street"], data["postcode"], data["town"])
     return Organisation(
         kind=kind, name=name, street=data["street"].strip(), postcode=data["postcode"], town=data["town"].strip(),
         district=data["district"], state=region.state_of(data["district"], data["postcode"]),
-        lat=position[0] if position else None, lon=position[1] if position else None,
-        geo_source=GeoSource.POSTCODE if position else None,
+        lat=position.lat if position else None, lon=position.lon if position else None,
+        geo_source=GeoSource(position.source) if position else None,
     )
 
 

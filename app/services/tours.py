@@ -13,10 +13,11 @@ from planner.model import DateRange, Problem, Site, Stop, Visit as PlanVisit
 
 from ..extensions import db
 from ..models import (Leg, OrgKind, RequestStatus, Tour, TourStatus, Unplaced, User, Visit, VisitRequest)
-from . import audit, blackouts, outbox, region
+from . import audit, blackouts, geo, outbox, region
 
 PLANNABLE = (RequestStatus.APPROVED, RequestStatus.PLANNED, RequestStatus.CONFIRMED)
 REMOVED = "removed"
+PLANNING_OVERHEAD_S = 0.5  # reading requests and storing the draft, so the whole request stays within the limit
 
 
 class TourError(ValueError):
@@ -81,8 +82,9 @@ def build_problem(start: date, end: date, fixed: dict[int, date] | None = None,
         working_weekdays=tuple(planning["working_weekdays"]),
         blackouts=_ranges(blackouts.lab_closed_days(start, end), "Sperrzeit"),
         circuity=planning["circuity"], speed_kmh=planning["speed_kmh"],
-        max_transfer_minutes=planning["max_transfer_minutes"], time_limit_s=planning["time_limit_s"], seed=1)
-    return problem, by_id
+        max_transfer_minutes=planning["max_transfer_minutes"],
+        time_limit_s=max(0.5, planning["time_limit_s"] - PLANNING_OVERHEAD_S), seed=1)
+    return geo.with_road_matrix(problem), by_id
 
 
 def _store(tour: Tour, plan: planner.Plan, locked: set[int], removed: set[int]) -> None:

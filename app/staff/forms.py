@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, FloatField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..models import BlackoutKind, OrgKind, RequestStatus
@@ -15,6 +15,8 @@ STATUS_LABELS = {
     RequestStatus.CANCELLED.value: _l("storniert"), RequestStatus.WAITLISTED.value: _l("Warteliste"),
 }
 KIND_LABELS = {OrgKind.BBS.value: _l("BBS"), OrgKind.KMU.value: _l("KMU"), OrgKind.OTHER.value: _l("andere")}
+GEO_LABELS = {"manual": _l("von Hand gesetzt"), "geocoder": _l("Adresssuche (Nominatim)"),
+              "postcode": _l("Mittelpunkt der Postleitzahl")}
 TOUR_STATUS_LABELS = {"draft": _l("Entwurf"), "published": _l("veröffentlicht"), "archived": _l("archiviert")}
 BLACKOUT_LABELS = {BlackoutKind.MAINTENANCE.value: _l("Wartung"), BlackoutKind.ABSENCE.value: _l("Abwesenheit"),
                    BlackoutKind.OTHER.value: _l("Sonstiges")}
@@ -59,6 +61,13 @@ class BlackoutForm(FlaskForm):
             self.end.errors = [str(_l("Das Ende liegt vor dem Beginn."))]
             ok = False
         return ok
+
+
+class PinForm(FlaskForm):
+    lat = FloatField(_l("Breite (z. B. 53.3326)"), validators=[InputRequired(_l("Bitte eine Zahl angeben.")),
+                                                               NumberRange(47, 56, _l("Bitte 47 bis 56."))])
+    lon = FloatField(_l("Länge (z. B. 8.4631)"), validators=[InputRequired(_l("Bitte eine Zahl angeben.")),
+                                                             NumberRange(5, 16, _l("Bitte 5 bis 16."))])
 
 
 class DeleteForm(FlaskForm):

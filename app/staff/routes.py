@@ -10,11 +10,11 @@ from flask_login import current_user, login_user, logout_user
 from ..auth import can, role_required
 from ..extensions import db, limiter
 from ..models import Blackout, BlackoutKind, Module, Role
-from ..services import audit, blackouts as blackout_service, modules as module_service, region
+from ..services import audit, blackouts as blackout_service, geo, modules as module_service, region
 from ..services import requests as request_service, sitecheck, users
 from ..booking.forms import PERMIT_CHOICES, POWER_CHOICES, SURFACE_CHOICES
-from .forms import (BLACKOUT_LABELS, TOUR_STATUS_LABELS, KIND_LABELS, STATUS_LABELS, BlackoutForm, DecisionForm, DeleteForm,
-                    FilterForm, LoginForm, ModuleForm)
+from .forms import (BLACKOUT_LABELS, GEO_LABELS, TOUR_STATUS_LABELS, KIND_LABELS, STATUS_LABELS, BlackoutForm, DecisionForm, DeleteForm,
+                    FilterForm, LoginForm, ModuleForm, PinForm)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -24,7 +24,7 @@ def _labels():
     return {"STATUS_LABELS": STATUS_LABELS, "KIND_LABELS": KIND_LABELS, "BLACKOUT_LABELS": BLACKOUT_LABELS,
             "POWER_LABELS": dict(POWER_CHOICES), "SURFACE_LABELS": dict(SURFACE_CHOICES),
             "PERMIT_LABELS": dict(PERMIT_CHOICES), "TOUR_STATUS_LABELS": TOUR_STATUS_LABELS,
-            "site_messages": sitecheck.messages, "can": can, "Role": Role}
+            "site_messages": sitecheck.messages, "GEO_LABELS": GEO_LABELS, "can": can, "Role": Role}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -77,8 +77,9 @@ def request_detail(request_id: int):
     return _detail(req, DecisionForm())
 
 
-def _detail(req, form, status=200):
-    return render_template("staff/request_detail.html", req=req, form=form,
+def _detail(req, form, status=200, pin_form=None):
+    pin_form = pin_form or PinForm(lat=req.organisation.lat, lon=req.organisation.lon)
+    return render_template("staff/request_detail.html", req=req, form=form, pin_form=pin_form,
                            events=audit.events_for("visit_request", req.id),
                            warnings=sitecheck.messages(req.site_warnings)), status
 
@@ -99,6 +100,18 @@ def decide(request_id: int):
             flash(_("Das geht im Status „%(status)s“ nicht.", status=STATUS_LABELS[req.status.value]), "warning")
         return _detail(req, form, 409)
     flash(_("Entscheidung gespeichert; die anfragende Person wird per E-Mail informiert."), "success")
+    return redirect(url_for("staff.request_detail", request_id=req.id))
+
+
+@bp.route("/anfragen/<int:request_id>/position", methods=["POST"])
+@role_required(Role.PLANNER)
+def pin(request_id: int):
+    req = request_service.get(request_id) or abort(404)
+    form = PinForm()
+    if not form.validate_on_submit():
+        return _detail(req, DecisionForm(), 400, pin_form=form)
+    geo.pin(current_user, req.organisation, form.lat.data, form.lon.data)
+    flash(_("Position gespeichert: Die Einrichtung steht jetzt genau an dieser Stelle auf der Karte."), "success")
     return redirect(url_for("staff.request_detail", request_id=req.id))
 
 
