@@ -10,7 +10,7 @@ from planner import generate
 
 from . import render
 
-ASSETS = render.Assets("/static/vendor/jquery/jquery.min.js", "/static/vendor/leaflet/leaflet.js",
+ASSETS = render.Assets("/static/vendor/leaflet/leaflet.js",
                        "/static/vendor/leaflet/leaflet.css", "/static/vendor/markercluster/leaflet.markercluster.js",
                        "/static/vendor/markercluster/MarkerCluster.css",
                        "/static/vendor/markercluster/MarkerCluster.Default.css")

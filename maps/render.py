@@ -1,13 +1,16 @@
 """Folium maps of a tour, a day and the region, loading nothing but the given asset URLs and tile server.
 
-folium does not escape popup or tooltip HTML, so every text that reaches a map is escaped here."""
+folium does not escape popup or tooltip HTML, so texts never go through folium's popups: they travel as JSON
+and become DOM text nodes in the browser."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
 import folium
-from folium.plugins import MarkerCluster
+from branca.element import MacroElement
+from jinja2 import Template
 from markupsafe import escape
 
 WEEK_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
@@ -16,7 +19,6 @@ STATUS_COLOURS = {"requested": "#6c757d", "planned": "#0d6efd", "unplaced": "#dc
 
 @dataclass(frozen=True)
 class Assets:
-    jquery_js: str  # folium builds popups with jQuery
     leaflet_js: str
     leaflet_css: str
     cluster_js: str
@@ -90,74 +92,116 @@ class Rendered:
                f"</body></html>"
 
 
-def _base(tiles: Tiles, assets: Assets, centre: tuple[float, float], zoom: int) -> folium.Map:
-    m = folium.Map(location=centre, zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=False)
-    m.default_js = [("leaflet", assets.leaflet_js), ("jquery", assets.jquery_js)]
-    m.default_css = [("leaflet_css", assets.leaflet_css)]
+_JS = """
+(function (map, d) {
+  function text(lines) {
+    var div = document.createElement('div');
+    lines.forEach(function (t, i) { if (i) div.appendChild(document.createElement('br'));
+                                     div.appendChild(document.createTextNode(t)); });
+    return div;
+  }
+  function badge(cls, label) {
+    var el = document.createElement('div'); el.className = cls; el.textContent = label; return el;
+  }
+  var bounds = [];
+  (d.legs || []).forEach(function (l) {
+    L.polyline([l.a, l.b], {color: l.colour, weight: 3, opacity: 0.7})
+      .bindTooltip(text([l.label])).bindPopup(text([l.label])).addTo(map);
+  });
+  if (d.depot) {
+    L.marker(d.depot.at, {icon: L.divIcon({className: 'map-icon', html: badge('map-depot', 'D')})})
+      .bindTooltip(text([d.depot.name])).addTo(map);
+    bounds.push(d.depot.at);
+  }
+  (d.stops || []).forEach(function (s) {
+    var icon = L.divIcon({className: 'map-icon', html: badge('map-stop map-group-' + s.group, String(s.number))});
+    L.marker(s.at, {icon: icon}).bindTooltip(text([s.number + '. ' + s.lines[0]])).bindPopup(text(s.lines))
+      .addTo(map);
+    bounds.push(s.at);
+  });
+  Object.keys(d.clusters || {}).forEach(function (status) {
+    var group = L.markerClusterGroup();
+    d.clusters[status].points.forEach(function (p) {
+      L.circleMarker(p.at, {radius: 7, color: d.clusters[status].colour, fill: true, fillOpacity: 0.8})
+        .bindTooltip(text([p.lines[0]])).bindPopup(text(p.lines)).addTo(group);
+      bounds.push(p.at);
+    });
+    group.addTo(map);
+  });
+  (d.labels || []).forEach(function (l) {
+    L.marker(l.at, {icon: L.divIcon({className: 'map-icon', html: badge(l.centre ? 'map-centre' : 'map-district',
+                                                                         l.text)}), interactive: false}).addTo(map);
+  });
+  if (bounds.length > 1) { map.fitBounds(bounds, {padding: [20, 20]}); }
+})(%(map)s, %(data)s);
+"""
+
+
+def _safe_json(data) -> str:
+    """JSON that cannot end or open a tag inside a <script> element."""
+    return (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+class _DataLayer(MacroElement):
+    """Markers, lines and popups drawn by a few lines of JavaScript from one JSON blob. Popup texts become DOM
+    text nodes, so no organisation name is ever parsed as HTML; one element instead of hundreds keeps
+    rendering fast."""
+    _template = Template("{% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}")
+
+    def __init__(self, data: dict):
+        super().__init__()
+        self._name = "DataLayer"
+        self.data = data
+
+    def render(self, **kwargs):
+        self.js = _JS % {"map": self._parent.get_name(), "data": _safe_json(self.data)}
+        super().render(**kwargs)
+
+
+def _base(tiles: Tiles, assets: Assets, centre: tuple[float, float], zoom: int, cluster: bool = False) -> folium.Map:
+    m = folium.Map(location=centre, zoom_start=zoom, tiles=None, control_scale=True)
+    m.default_js = [("leaflet", assets.leaflet_js)] + ([("markercluster", assets.cluster_js)] if cluster else [])
+    m.default_css = [("leaflet_css", assets.leaflet_css)] + (
+        [("markercluster_css", assets.cluster_css), ("markercluster_default_css", assets.cluster_default_css)]
+        if cluster else [])
     folium.TileLayer(tiles=tiles.url, attr=str(escape(tiles.attribution)), name="tiles").add_to(m)
     return m
-
-
-def _popup(*lines: str) -> folium.Popup:
-    return folium.Popup("<br>".join(str(escape(x)) for x in lines if x), max_width=320)
 
 
 def _split(m: folium.Map) -> Rendered:
     root = m.get_root()
     root.render()
     header = re.sub(r"<style>\s*html, body \{.*?</style>", "", root.header.render(), flags=re.S)
-    body = root.html.render()
-    script = root.script.render()
-    return Rendered(header, body, script)
-
-
-def _fit(m: folium.Map, points: list[tuple[float, float]]) -> None:
-    if len(points) > 1:
-        lats, lons = [p[0] for p in points], [p[1] for p in points]
-        m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(20, 20))
+    return Rendered(header, root.html.render(), root.script.render())
 
 
 def tour_map(stops: list[MapStop], legs: list[MapLeg], depot: tuple[float, float], depot_name: str,
              tiles: Tiles, assets: Assets) -> Rendered:
     """Numbered stops coloured by group, transfer legs with km and minutes, the depot."""
     m = _base(tiles, assets, depot, 9)
-    for leg in legs:
-        colour = WEEK_COLOURS[leg.group % len(WEEK_COLOURS)]
-        text = f"{leg.label}: {leg.km:.0f} km, {leg.minutes:.0f} min"
-        folium.PolyLine([leg.frm, leg.to], color=colour, weight=3, opacity=0.7,
-                        tooltip=str(escape(text)), popup=_popup(text)).add_to(m)
-    folium.Marker(depot, tooltip=str(escape(depot_name)),
-                  icon=folium.DivIcon(html='<div class="map-depot">D</div>', class_name="map-icon")).add_to(m)
-    for s in stops:
-        group = s.group % len(WEEK_COLOURS)
-        folium.Marker(
-            (s.lat, s.lon), tooltip=str(escape(f"{s.number}. {s.name}")),
-            popup=_popup(f"{s.number}. {s.name}", s.town, s.dates, f"{s.participants} TN"),
-            icon=folium.DivIcon(html=f'<div class="map-stop map-group-{group}">{s.number}</div>',
-                                class_name="map-icon")).add_to(m)
-    _fit(m, [depot] + [(s.lat, s.lon) for s in stops])
+    data = {
+        "depot": {"at": depot, "name": depot_name},
+        "legs": [{"a": l.frm, "b": l.to, "colour": WEEK_COLOURS[l.group % len(WEEK_COLOURS)],
+                  "label": f"{l.label}: {l.km:.0f} km, {l.minutes:.0f} min"} for l in legs],
+        "stops": [{"at": (s.lat, s.lon), "number": s.number, "group": s.group % len(WEEK_COLOURS),
+                   "lines": [s.name, s.town, s.dates, f"{s.participants} TN"]} for s in stops],
+    }
+    _DataLayer(data).add_to(m)
     return _split(m)
 
 
 def region_map(points: list[MapPoint], labels: list[Label], tiles: Tiles, assets: Assets,
                centre: tuple[float, float]) -> Rendered:
     """All requests clustered by status, district labels, Oberzentren marked."""
-    m = _base(tiles, assets, centre, 8)
-    for status in STATUS_COLOURS:
-        cluster = MarkerCluster(name=status)
-        cluster.default_js = [("markerclusterjs", assets.cluster_js)]
-        cluster.default_css = [("markerclustercss", assets.cluster_css),
-                               ("markerclusterdefaultcss", assets.cluster_default_css)]
-        for p in (p for p in points if p.status == status):
-            folium.CircleMarker((p.lat, p.lon), radius=7, color=STATUS_COLOURS[status], fill=True, fill_opacity=0.8,
-                                tooltip=str(escape(p.name)),
-                                popup=_popup(p.name, p.town, p.dates, f"{p.participants} TN")).add_to(cluster)
-        cluster.add_to(m)
-    for label in labels:
-        css = "map-centre" if label.centre else "map-district"
-        folium.Marker((label.lat, label.lon), icon=folium.DivIcon(
-            html=f'<div class="{css}">{escape(label.text)}</div>', class_name="map-icon")).add_to(m)
-    _fit(m, [(p.lat, p.lon) for p in points])
+    m = _base(tiles, assets, centre, 8, cluster=True)
+    data = {
+        "clusters": {status: {"colour": colour, "points": [
+            {"at": (p.lat, p.lon), "lines": [p.name, p.town, p.dates, f"{p.participants} TN"]}
+            for p in points if p.status == status]} for status, colour in STATUS_COLOURS.items()},
+        "labels": [{"at": (l.lat, l.lon), "text": l.text, "centre": l.centre} for l in labels],
+    }
+    _DataLayer(data).add_to(m)
     return _split(m)
 
 

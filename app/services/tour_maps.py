@@ -17,7 +17,7 @@ from . import region, tours
 
 def _assets() -> render.Assets:
     s = lambda path: url_for("static", filename=path)  # noqa: E731
-    return render.Assets(s("vendor/jquery/jquery.min.js"), s("vendor/leaflet/leaflet.js"), s("vendor/leaflet/leaflet.css"),
+    return render.Assets(s("vendor/leaflet/leaflet.js"), s("vendor/leaflet/leaflet.css"),
                          s("vendor/markercluster/leaflet.markercluster.js"),
                          s("vendor/markercluster/MarkerCluster.css"),
                          s("vendor/markercluster/MarkerCluster.Default.css"))
