@@ -99,9 +99,10 @@ def validate(problem: Problem, plan: Plan) -> list[str]:
     for s in ordered:
         if prev is not None and (s.start == prev.end or working_days_between(prev.end, s.start) == 0):
             expected.append((prev.visit, s.visit))
-            if minutes[index[prev.visit], index[s.visit]] > problem.max_transfer_minutes + 1e-9:
-                errors.append(f"rule 5: direct transfer {prev.visit} → {s.visit} takes "
-                              f"{minutes[index[prev.visit], index[s.visit]]:.0f} min > {problem.max_transfer_minutes:.0f}")
+            took = minutes[index[prev.visit], index[s.visit]]
+            if took > problem.max_transfer_minutes + 1e-9:
+                errors.append(f"rule 5: direct transfer {prev.visit} → {s.visit} takes {took:.0f} min > "
+                              f"{problem.max_transfer_minutes:.0f}")
         else:
             if prev is not None:
                 expected.append((prev.visit, problem.depot.id))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
-from app.models import Module, Role
+from app.models import Module, RequestStatus, Role, VisitRequest
 from app.services import requests as request_service, users
 
 PG_URL = os.environ.get("LABTOUR_TEST_DATABASE_URL", "")
@@ -160,3 +160,31 @@ def manage_link(html: str) -> str:
     match = re.search(r"https?://[^/\"<]+(/verwalten/[A-Za-z0-9_\-]+)", html)
     assert match, "no manage link on the page"
     return match.group(1)
+
+
+D = date.fromisoformat
+
+
+@pytest.fixture
+def approved(app, make_request):
+    """Three approved requests in March 2027 and one still waiting for review."""
+    ids = []
+    for n, (town, postcode, district, windows) in enumerate([
+            ("Brake (Unterweser)", "26919", "Wesermarsch", [(D("2027-03-01"), D("2027-03-12"))]),
+            ("Cuxhaven", "27472", "Cuxhaven", [(D("2027-03-01"), D("2027-03-12"))]),
+            ("Bremen", "28195", "Bremen", [(D("2027-03-08"), D("2027-03-19"))])]):
+        rid, _token = make_request(org_name=f"BBS Test {n}", town=town, postcode=postcode, district=district,
+                                   windows=windows, submission_key=None)
+        ids.append(rid)
+    make_request(org_name="BBS Wartend", windows=[(D("2027-03-01"), D("2027-03-05"))])
+    with app.app_context():
+        for rid in ids:
+            db.session.get(VisitRequest, rid).status = RequestStatus.APPROVED
+        db.session.commit()
+    return ids
+
+
+def plan(client, start="2027-02-01", end="2027-06-30") -> int:
+    response = client.post("/staff/touren/", data={"start": start, "end": end})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(response.location.rstrip("/").rsplit("/", 1)[1])

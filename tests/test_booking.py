@@ -9,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (Contact, Organisation, Reminder, RequestStatus, RequestWindow, SiteLogistics,
-                        VisitRequest)
+from app.models import (Contact, Organisation, Reminder, RequestStatus, RequestWindow, VisitRequest)
 from app.security import hash_token
 
 from .conftest import make_app, manage_link, valid_form

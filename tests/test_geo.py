@@ -9,11 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import GeoSource, Organisation, RequestStatus, Role, Tour, VisitRequest
-from app.services import tours
+from app.models import GeoSource, Organisation, Role, Tour, VisitRequest
 from maps import geocode, travel
 
-from .test_tour import D, approved, plan  # noqa: F401  (fixture)
+from .conftest import plan
 
 
 def test_postcode_centroid_works_offline_for_any_german_postcode():

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import RequestStatus, Role, VisitRequest
 from app.services import tours
 from maps import render
 
-from .test_tour import D, approved, plan  # noqa: F401  (fixture)
+from .conftest import D, plan
 
 XSS = '<script>alert(1)</script>"onmouseover=alert(2)'
 

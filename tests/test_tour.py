@@ -1,7 +1,7 @@
 """Tour workspace: plan approved requests into a draft, adjust it, compare and publish."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,26 +11,8 @@ from app.extensions import db
 from app.models import Reminder, RequestStatus, Role, Tour, TourStatus, Unplaced, Visit, VisitRequest
 from app.services import demo, tours
 
-D = date.fromisoformat
+from .conftest import D, plan
 
-
-@pytest.fixture
-def approved(app, make_request):
-    """Three approved requests in March 2027 and one still waiting for review."""
-    ids = []
-    for n, (town, postcode, district, windows) in enumerate([
-            ("Brake (Unterweser)", "26919", "Wesermarsch", [(D("2027-03-01"), D("2027-03-12"))]),
-            ("Cuxhaven", "27472", "Cuxhaven", [(D("2027-03-01"), D("2027-03-12"))]),
-            ("Bremen", "28195", "Bremen", [(D("2027-03-08"), D("2027-03-19"))])]):
-        rid, _token = make_request(org_name=f"BBS Test {n}", town=town, postcode=postcode, district=district,
-                                   windows=windows, submission_key=None)
-        ids.append(rid)
-    make_request(org_name="BBS Wartend", windows=[(D("2027-03-01"), D("2027-03-05"))])
-    with app.app_context():
-        for rid in ids:
-            db.session.get(VisitRequest, rid).status = RequestStatus.APPROVED
-        db.session.commit()
-    return ids
 
 
 def stored_plan(tour: Tour):
@@ -39,12 +21,6 @@ def stored_plan(tour: Tour):
                                      exclude={u.request_id for u in tour.unplaced if u.reason == "removed"})
     stops = [planner.Stop(f"r{v.request_id}", v.start, v.end, v.half) for v in tour.visits]
     return problem, planner.evaluate(problem, stops)
-
-
-def plan(client, start="2027-02-01", end="2027-06-30") -> int:
-    response = client.post("/staff/touren/", data={"start": start, "end": end})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return int(response.location.rstrip("/").rsplit("/", 1)[1])
 
 
 def test_plan_places_every_approved_request_inside_the_rules(app, client, login, approved):
@@ -217,7 +193,6 @@ def test_calendar_views_show_the_published_tour_with_holidays(app, client, login
 
 def test_viewer_cannot_see_drafts_in_the_calendar(app, client, login, approved):
     with app.app_context():
-        from app.models import User
         from app.services import users
         user = users.create_user("p2@labtour.example", Role.PLANNER, "correct-horse-42")
         tid = tours.plan_tour(user, D("2027-02-01"), D("2027-06-30")).id

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FloatField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, DateField, FloatField, IntegerField, PasswordField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..models import BlackoutKind, OrgKind, RequestStatus

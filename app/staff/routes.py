@@ -13,8 +13,8 @@ from ..models import Blackout, BlackoutKind, Module, Role
 from ..services import audit, blackouts as blackout_service, geo, modules as module_service, region
 from ..services import requests as request_service, sitecheck, users
 from ..booking.forms import PERMIT_CHOICES, POWER_CHOICES, SURFACE_CHOICES
-from .forms import (BLACKOUT_LABELS, GEO_LABELS, TOUR_STATUS_LABELS, KIND_LABELS, STATUS_LABELS, BlackoutForm, DecisionForm, DeleteForm,
-                    FilterForm, LoginForm, ModuleForm, PinForm)
+from .forms import (BLACKOUT_LABELS, GEO_LABELS, KIND_LABELS, STATUS_LABELS, TOUR_STATUS_LABELS, BlackoutForm,
+                    DecisionForm, DeleteForm, FilterForm, LoginForm, ModuleForm, PinForm)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
 
-from planner import Leg, Plan, Stop, Unserved, solve, validate
+from planner import Plan, Stop, Unserved, solve, validate
 
 from .test_rules import D, DateRange, problem, visit, window
 
