@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cli import register_cli
     from .security import init_security
     from .staff.routes import bp as staff_bp
+    from .feeds.routes import bp as feeds_bp, register_cli as register_feed_cli
     from .tour.routes import bp as tour_bp
     from .web import bp as web_bp, init_errors
 
@@ -66,6 +67,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(booking_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(tour_bp)
+    app.register_blueprint(feeds_bp)
+    register_feed_cli(app)
     register_cli(app)
     return app
 

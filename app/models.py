@@ -296,6 +296,8 @@ class Visit(db.Model):
     end: Mapped[date]
     half: Mapped[Optional[str]] = mapped_column(sa.String(2))
     locked: Mapped[bool] = mapped_column(default=False)
+    sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE: raised whenever the dates change
+    modified_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
     tour: Mapped[Tour] = relationship(back_populates="visits")
     request: Mapped[VisitRequest] = relationship()
 
@@ -332,3 +334,42 @@ class GeocodeCache(db.Model):
     lat: Mapped[Optional[float]]
     lon: Mapped[Optional[float]]
     created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+
+
+class Cancellation(db.Model):
+    """A published visit that a later version dropped: feeds show it as cancelled until its date has passed."""
+    __tablename__ = "cancellation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(sa.String(36), index=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_request.id", ondelete="CASCADE"), index=True)
+    start: Mapped[date]
+    end: Mapped[date]
+    half: Mapped[Optional[str]] = mapped_column(sa.String(2))
+    sequence: Mapped[int]
+    cancelled_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+    request: Mapped[VisitRequest] = relationship()
+
+
+class Partner(db.Model):
+    """A subscriber of the tour feed: the whole tour, some districts, or one organisation."""
+    __tablename__ = "partner"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    districts: Mapped[list] = mapped_column(sa.JSON, default=list)  # empty: whole tour
+    organisation_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("organisation.id"))
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+    organisation: Mapped[Optional[Organisation]] = relationship()
+    tokens: Mapped[list["FeedToken"]] = relationship(back_populates="partner", cascade="all, delete-orphan",
+                                                     order_by="FeedToken.id")
+
+
+class FeedToken(db.Model):
+    """A per-subscriber secret (stored only as its hash), revocable; the last fetch is recorded."""
+    __tablename__ = "feed_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+    last_fetched_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+    partner: Mapped[Partner] = relationship(back_populates="tokens")

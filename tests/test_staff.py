@@ -34,6 +34,10 @@ STAFF_ROUTES = [
     ("POST", "/staff/touren/{tid}/neu-planen", Role.PLANNER),
     ("GET", "/staff/touren/kalender", Role.VIEWER),
     ("GET", "/staff/touren/region", Role.VIEWER),
+    ("GET", "/staff/partner", Role.PLANNER),
+    ("POST", "/staff/partner", Role.PLANNER),
+    ("GET", "/staff/partner/{pid}", Role.PLANNER),
+    ("POST", "/staff/partner/{pid}/sperren", Role.PLANNER),
     ("GET", "/staff/touren/{tid}/karte", Role.VIEWER),
     ("GET", "/staff/touren/{tid}/karte/2027-03-01", Role.VIEWER),
 ]
@@ -41,7 +45,7 @@ RANK = {Role.VIEWER: 1, Role.PLANNER: 2, Role.ADMIN: 3}
 
 
 def test_every_rule_listed(app):
-    listed = {re.sub(r"\{\w+\}|2027-03-01|festhalten|neu-planen", "X", path) for _m, path, _r in STAFF_ROUTES}
+    listed = {re.sub(r"\{\w+\}|2027-03-01|festhalten|neu-planen|sperren", "X", path) for _m, path, _r in STAFF_ROUTES}
     rules = {re.sub(r"<[^>]+>", "X", r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/staff/")}
     assert rules - {"/staff/login", "/staff/logout"} <= listed
 
@@ -61,7 +65,9 @@ def ids(app, make_request):
                              end=__import__("datetime").date(2027, 3, 2))]
         db.session.add(tour)
         db.session.commit()
-        return {"rid": rid, "bid": blackout.id, "mid": db.session.scalar(sa.select(Module.id)), "tid": tour.id,
+        from app.services import feeds
+        partner, _token = feeds.create_partner(None, "Bündnis", [])
+        return {"pid": partner.id, "rid": rid, "bid": blackout.id, "mid": db.session.scalar(sa.select(Module.id)), "tid": tour.id,
                 "vid": tour.visits[0].id}
 
 

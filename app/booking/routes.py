@@ -105,3 +105,13 @@ def cancel(token: str):
         except request_service.TransitionError:
             flash(_("Diese Anfrage kann nicht mehr storniert werden."), "warning")
     return redirect(url_for("booking.manage", token=token))
+
+
+@bp.route("/verwalten/<token>/kalender.ics")
+@limiter.limit("120 per hour")
+def host_feed(token: str):
+    """The host's own visits as a calendar subscription."""
+    from ..feeds.routes import ics_response
+    from ..services import feeds
+
+    return ics_response(feeds.host_feed(_request_or_404(token)))

@@ -12,7 +12,7 @@ import planner
 from planner.model import DateRange, Problem, Site, Stop, Visit as PlanVisit
 
 from ..extensions import db
-from ..models import (Leg, OrgKind, RequestStatus, Tour, TourStatus, Unplaced, User, Visit, VisitRequest)
+from ..models import (Cancellation, Leg, OrgKind, RequestStatus, Tour, TourStatus, Unplaced, User, Visit, VisitRequest)
 from . import audit, blackouts, geo, outbox, region
 
 PLANNABLE = (RequestStatus.APPROVED, RequestStatus.PLANNED, RequestStatus.CONFIRMED)
@@ -229,6 +229,7 @@ def publish(user: User, tour: Tour) -> dict[str, int]:
         db.session.flush()
     tour.status = TourStatus.PUBLISHED
     tour.published_at = datetime.now(timezone.utc)
+    _carry_feed_state(old, tour)
     counts = {"added": 0, "moved": 0, "cancelled": 0}
     for v in tour.visits:
         req = v.request
@@ -250,6 +251,27 @@ def publish(user: User, tour: Tour) -> dict[str, int]:
     db.session.commit()
     outbox.deliver_pending()
     return counts
+
+
+def _carry_feed_state(old: Tour | None, new: Tour) -> None:
+    """Keep SEQUENCE and LAST-MODIFIED of unchanged visits, raise them for moved ones, record cancellations."""
+    now = datetime.now(timezone.utc)
+    before = {v.request_id: v for v in old.visits} if old else {}
+    for v in new.visits:
+        prev = before.get(v.request_id)
+        if prev is None:
+            cancelled = db.session.scalar(sa.select(Cancellation).where(Cancellation.uid == v.uid))
+            v.sequence, v.modified_at = (cancelled.sequence + 1 if cancelled else 0), now
+            if cancelled:
+                db.session.delete(cancelled)
+        elif (prev.start, prev.end, prev.half) != (v.start, v.end, v.half):
+            v.sequence, v.modified_at = prev.sequence + 1, now
+        else:
+            v.sequence, v.modified_at = prev.sequence, prev.modified_at
+    for rid, prev in before.items():
+        if rid not in {v.request_id for v in new.visits}:
+            db.session.add(Cancellation(uid=prev.uid, request_id=rid, start=prev.start, end=prev.end, half=prev.half,
+                                        sequence=prev.sequence + 1, cancelled_at=now))
 
 
 def discard(user: User, tour: Tour) -> None:

@@ -1,0 +1,202 @@
+"""iCalendar feeds of the published tour (RFC 5545 + RFC 7986) for partners, hosts and single visits."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import icalendar
+import sqlalchemy as sa
+from flask import current_app
+
+from ..extensions import db
+from ..models import Cancellation, FeedToken, Organisation, Partner, User, Visit, VisitRequest
+from ..security import hash_token, new_token
+from . import audit, tours
+
+PRODID = "-//VISURGIS//LabTour//DE"
+BERLIN = ZoneInfo("Europe/Berlin")
+HALF_DAY_TIMES = {"am": (time(8, 0), time(12, 0)), "pm": (time(12, 30), time(16, 30))}
+REFRESH = timedelta(hours=6)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def clean(text: str) -> str:
+    """No control character (CR, LF, tab, …) reaches a property: user text cannot start a line or a property."""
+    return " ".join(_CONTROL.sub(" ", text or "").split())
+
+
+@dataclass(frozen=True)
+class Entry:
+    uid: str
+    request: VisitRequest
+    start: date
+    end: date
+    half: str | None
+    sequence: int
+    modified: datetime
+    cancelled: bool
+
+
+def _entries(partner: Partner | None = None, request_id: int | None = None, today: date | None = None) -> list[Entry]:
+    """Published visits in scope, and cancelled ones until their date has passed."""
+    today = today or date.today()
+    pub = tours.published()
+    rows: list[Entry] = []
+    for v in (pub.visits if pub else []):
+        rows.append(Entry(v.uid, v.request, v.start, v.end, v.half, v.sequence, v.modified_at, False))
+    live = {e.uid for e in rows}
+    for c in db.session.scalars(sa.select(Cancellation).where(Cancellation.end >= today)):
+        if c.uid not in live:
+            rows.append(Entry(c.uid, c.request, c.start, c.end, c.half, c.sequence, c.cancelled_at, True))
+    return [e for e in rows if _in_scope(e.request.organisation, partner) and
+            (request_id is None or e.request.id == request_id)]
+
+
+def _in_scope(org: Organisation, partner: Partner | None) -> bool:
+    if partner is None:
+        return True
+    if partner.organisation_id is not None:
+        return org.id == partner.organisation_id
+    return not partner.districts or org.district in partner.districts
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _event(e: Entry, base_url: str) -> icalendar.Event:
+    req, org = e.request, e.request.organisation
+    ev = icalendar.Event()
+    ev.add("uid", e.uid)
+    ev.add("dtstamp", _utc(e.modified))
+    ev.add("last-modified", _utc(e.modified))
+    ev.add("sequence", e.sequence)
+    ev.add("summary", clean(f"InnovationLab @ {org.name}, {org.town}"))
+    if e.half:
+        begin, finish = HALF_DAY_TIMES[e.half]
+        ev.add("dtstart", datetime.combine(e.start, begin, BERLIN))
+        ev.add("dtend", datetime.combine(e.start, finish, BERLIN))
+    else:
+        ev.add("dtstart", e.start)
+        ev.add("dtend", e.end + timedelta(days=1))
+    ev.add("location", clean(f"{org.street}, {org.postcode} {org.town}"))
+    if org.lat is not None and org.lon is not None:
+        ev.add("geo", (round(org.lat, 6), round(org.lon, 6)))
+    modules = ", ".join(m.name_de for m in req.modules) or "–"
+    ev.add("description", clean(f"Module: {modules}. {req.classes_per_day} Sessions à 90 Minuten pro Tag, "
+                                f"{req.participants} Teilnehmende."))
+    ev.add("url", f"{base_url}/besuch/{e.uid}")
+    ev.add("status", "CANCELLED" if e.cancelled else "CONFIRMED")
+    ev.add("transp", "OPAQUE")
+    return ev
+
+
+def render(name: str, entries: list[Entry], method: str | None = None) -> bytes:
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    cal.add("name", clean(name))
+    cal.add("x-wr-calname", clean(name))
+    cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT6H")
+    cal.add("x-wr-timezone", "Europe/Berlin")
+    timed = [e.start for e in entries if e.half]
+    if timed:  # a VTIMEZONE covering the timed events, not every year since 1970
+        cal.add_component(icalendar.Timezone.from_tzid("Europe/Berlin", first_date=date(min(timed).year, 1, 1),
+                                                       last_date=date(max(timed).year + 1, 1, 1)))
+    base_url = current_app.config["MAIL"]["base_url"].rstrip("/")
+    for e in sorted(entries, key=lambda e: (e.start, e.half or "", e.uid)):
+        cal.add_component(_event(e, base_url))
+    return cal.to_ical()
+
+
+@dataclass
+class Feed:
+    body: bytes
+    etag: str
+    last_modified: datetime
+
+
+def _feed(name: str, entries: list[Entry], method: str | None = None) -> Feed:
+    body = render(name, entries, method)
+    newest = max((_utc(e.modified) for e in entries), default=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    return Feed(body, hashlib.sha256(body).hexdigest()[:32], newest.replace(microsecond=0))
+
+
+def partner_feed(token: str) -> Feed | None:
+    """The partner's feed, or None for an unknown or revoked token; records the fetch."""
+    row = db.session.scalar(sa.select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    row.last_fetched_at = datetime.now(timezone.utc)
+    db.session.commit()
+    return _feed(f"InnovationLab-Tour – {row.partner.name}", _entries(row.partner))
+
+
+def host_feed(req: VisitRequest) -> Feed:
+    return _feed(f"InnovationLab bei {req.organisation.name}", _entries(request_id=req.id))
+
+
+def visit_entry(uid: str) -> Entry | None:
+    return next((e for e in _entries(today=date.min) if e.uid == uid), None)
+
+
+def visit_file(e: Entry) -> bytes:
+    """A single visit to download or attach to an e-mail (METHOD:PUBLISH)."""
+    return render(f"InnovationLab bei {e.request.organisation.name}", [e], method="PUBLISH")
+
+
+def entry_for_visit(v: Visit) -> Entry:
+    return Entry(v.uid, v.request, v.start, v.end, v.half, v.sequence, v.modified_at, False)
+
+
+# --- partners -----------------------------------------------------------------------------------------------
+def partners() -> list[Partner]:
+    return list(db.session.scalars(sa.select(Partner).order_by(Partner.name)))
+
+
+def create_partner(user: User | None, name: str, districts: list[str], organisation_id: int | None = None
+                   ) -> tuple[Partner, str]:
+    partner = Partner(name=name.strip(), districts=sorted(set(districts)), organisation_id=organisation_id)
+    db.session.add(partner)
+    db.session.flush()
+    token = _issue(partner)
+    audit.record(user, "partner", partner.id, "created", None, {"name": partner.name, "districts": partner.districts,
+                                                                "organisation_id": organisation_id})
+    db.session.commit()
+    return partner, token
+
+
+def _issue(partner: Partner) -> str:
+    token = new_token()
+    partner.tokens.append(FeedToken(token_hash=hash_token(token)))
+    return token
+
+
+def regenerate(user: User, partner: Partner) -> str:
+    """A new link; the old one stops working at once."""
+    revoke(user, partner, commit=False)
+    token = _issue(partner)
+    audit.record(user, "partner", partner.id, "link_regenerated", None, None)
+    db.session.commit()
+    return token
+
+
+def revoke(user: User, partner: Partner, commit: bool = True) -> None:
+    now = datetime.now(timezone.utc)
+    for t in partner.tokens:
+        if t.revoked_at is None:
+            t.revoked_at = now
+    audit.record(user, "partner", partner.id, "link_revoked", None, None)
+    if commit:
+        db.session.commit()
+
+
+def active_token(partner: Partner) -> FeedToken | None:
+    return next((t for t in reversed(partner.tokens) if t.revoked_at is None), None)

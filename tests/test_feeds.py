@@ -1,0 +1,155 @@
+"""iCalendar feeds: partner links, scope, propagation of moves and cancellations, HTTP caching, injection."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import icalendar
+import pytest
+import sqlalchemy as sa
+import vobject
+
+from app.extensions import db
+from app.models import FeedToken, Role, Tour, Visit, VisitRequest
+from app.services import feeds
+
+from .conftest import D, plan
+
+INJECT = 'Evil;Name,With\\Chars\nBEGIN:VEVENT\r\nSUMMARY:pwned'
+
+
+def parse_all_ways(body: bytes) -> list[dict]:
+    """icalendar and vobject (strict validation) must both read it and agree on every event."""
+    cal = icalendar.Calendar.from_ical(body)
+    ours = [{"uid": str(e["UID"]), "summary": str(e["SUMMARY"]), "start": e.decoded("DTSTART"),
+             "end": e.decoded("DTEND"), "status": str(e["STATUS"]), "sequence": int(e["SEQUENCE"])}
+            for e in cal.walk("VEVENT")]
+    vcal = vobject.readOne(body.decode("utf-8"))
+    vcal.validate(raiseException=True)
+    theirs = {ev.uid.value: (ev.summary.value, ev.dtstart.value, ev.dtend.value) for ev in vcal.vevent_list} \
+        if hasattr(vcal, "vevent_list") else {}
+    assert {e["uid"]: (e["summary"], e["start"], e["end"]) for e in ours} == theirs
+    assert b"\r\n" in body and all(len(line) <= 75 for line in body.split(b"\r\n"))
+    assert b"METHOD" not in body
+    return ours
+
+
+@pytest.fixture
+def published(app, client, login, approved):
+    login(Role.PLANNER)
+    tid = plan(client)
+    client.post(f"/staff/touren/{tid}/veroeffentlichen")
+    return tid
+
+
+def new_link(client, name="Landkreis Wesermarsch", districts=("Wesermarsch",)) -> str:
+    response = client.post("/staff/partner", data={"name": name, "districts": list(districts), "organisation_id": "0"})
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    https = page.split('id="feed-https">')[1].split("<")[0]
+    assert page.split('id="feed-webcal">')[1].startswith("webcal://")
+    return https.split("labtour.test", 1)[1]
+
+
+def test_partner_feed_holds_the_published_tour_in_scope(app, client, published, approved):
+    path = new_link(client)
+    response = client.get(path)
+    assert response.status_code == 200 and response.content_type == "text/calendar; charset=utf-8"
+    events = parse_all_ways(response.data)
+    assert [e["summary"] for e in events] == ["InnovationLab @ BBS Test 0, Brake (Unterweser)"]
+    e = events[0]
+    with app.app_context():
+        v = db.session.scalar(sa.select(Visit).where(Visit.tour_id == published, Visit.request_id == approved[0]))
+        assert (e["uid"], e["start"], e["end"]) == (v.uid, v.start, v.end + timedelta(days=1))
+        assert db.session.scalar(sa.select(FeedToken.last_fetched_at)) is not None
+    whole = new_link(client, "Bündnis", ())
+    assert len(parse_all_ways(client.get(whole).data)) == 3
+
+
+def test_unknown_and_revoked_tokens_get_404(app, client, published):
+    path = new_link(client)
+    assert client.get(path.replace(".ics", "x.ics")).status_code == 404
+    with app.app_context():
+        pid = db.session.scalar(sa.select(FeedToken.partner_id))
+    client.post(f"/staff/partner/{pid}/sperren")
+    assert client.get(path).status_code == 404
+    client.post(f"/staff/partner/{pid}/neu")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(FeedToken)
+                                 .where(FeedToken.revoked_at.is_(None))) == 1
+        assert all(len(h) == 64 for h in db.session.scalars(sa.select(FeedToken.token_hash)))
+
+
+def test_etag_and_last_modified_answer_304(client, published):
+    path = new_link(client)
+    first = client.get(path)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert etag.startswith('"') and not etag.startswith('W/')
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(path, headers={"If-Modified-Since": modified}).status_code == 304
+    assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_moved_visit_keeps_uid_and_raises_sequence_cancelled_stays_until_passed(app, client, published, approved):
+    path = new_link(client, "Bündnis", ())
+    before = {e["uid"]: e for e in parse_all_ways(client.get(path).data)}
+    second = plan(client)
+    with app.app_context():
+        visits = {v.request_id: v for v in db.session.get(Tour, second).visits}
+        moved_vid, moved_start = visits[approved[0]].id, visits[approved[0]].start
+        dropped_vid = visits[approved[2]].id
+    client.post(f"/staff/touren/{second}/besuch/{dropped_vid}/entfernen")
+    target = next(d for d in (D("2027-03-01") + timedelta(days=n) for n in range(12))
+                  if d.weekday() < 4 and d != moved_start and
+                  "Besuch verschoben" in client.post(f"/staff/touren/{second}/besuch/{moved_vid}/verschieben",
+                                                     data={"start": d.isoformat(), "lock": "y"},
+                                                     follow_redirects=True).get_data(as_text=True))
+    client.post(f"/staff/touren/{second}/veroeffentlichen")
+    after = {e["uid"]: e for e in parse_all_ways(client.get(path).data)}
+    assert set(after) == set(before)
+    with app.app_context():
+        uid_moved = db.session.scalar(sa.select(Visit.uid).where(Visit.tour_id == second,
+                                                                 Visit.request_id == approved[0]))
+        uid_dropped = next(u for u in before if u not in {v.uid for v in db.session.get(Tour, second).visits})
+    assert after[uid_moved]["start"] == target and after[uid_moved]["sequence"] == before[uid_moved]["sequence"] + 1
+    assert after[uid_dropped]["status"] == "CANCELLED"
+    assert after[uid_dropped]["sequence"] == before[uid_dropped]["sequence"] + 1
+    with app.app_context():
+        later = [e.uid for e in feeds._entries(today=date(2027, 12, 1))]
+        assert uid_dropped not in later
+
+
+def test_injection_in_names_arrives_as_text(app, client, login, make_request):
+    rid, token = make_request(org_name=INJECT, windows=[(D("2027-03-01"), D("2027-03-12"))])
+    with app.app_context():
+        req = db.session.get(VisitRequest, rid)
+        req.status = req.status.__class__("approved")
+        db.session.commit()
+    login(Role.PLANNER)
+    tid = plan(client)
+    client.post(f"/staff/touren/{tid}/veroeffentlichen")
+    body = client.get(f"/verwalten/{token}/kalender.ics").data
+    events = parse_all_ways(body)
+    assert len(events) == 1 and body.count(b"\r\nBEGIN:VEVENT\r\n") == 1
+    assert events[0]["summary"] == "InnovationLab @ Evil;Name,With\\Chars BEGIN:VEVENT SUMMARY:pwned, Brake (Unterweser)"
+    assert b"SUMMARY:InnovationLab @ Evil\\;Name\\,With\\\\Chars" in body
+
+
+def test_visit_page_and_download(app, client, published, approved):
+    with app.app_context():
+        uid = db.session.scalar(sa.select(Visit.uid).where(Visit.tour_id == published, Visit.request_id == approved[1]))
+    client.post("/staff/logout")
+    page = client.get(f"/besuch/{uid}").get_data(as_text=True)
+    assert "BBS Test 1" in page and "imke.dierks" not in page and "Zum Kalender hinzufügen" in page
+    ics = client.get(f"/besuch/{uid}.ics")
+    assert ics.headers["Content-Disposition"].startswith("attachment") and b"METHOD:PUBLISH" in ics.data
+    assert client.get("/besuch/nicht-da").status_code == 404
+
+
+def test_partner_link_command_prints_a_working_path(app, runner, published):
+    bad = runner.invoke(args=["partner-link", "X", "--district", "Atlantis"])
+    assert bad.exit_code != 0 and "unknown district" in bad.output
+    result = runner.invoke(args=["partner-link", "Landkreis Cuxhaven", "--district", "Cuxhaven"])
+    path = result.output.strip()
+    assert result.exit_code == 0 and path.startswith("/feeds/") and path.endswith(".ics")
+    events = parse_all_ways(app.test_client().get(path).data)
+    assert [e["summary"] for e in events] == ["InnovationLab @ BBS Test 1, Cuxhaven"]
