@@ -252,6 +252,7 @@ class Reminder(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     message_id: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    attachment_ics: Mapped[str] = mapped_column(sa.Text, default="")  # the visit as iCalendar, for the host's calendar
     created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
 
 

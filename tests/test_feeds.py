@@ -153,3 +153,19 @@ def test_partner_link_command_prints_a_working_path(app, runner, published):
     assert result.exit_code == 0 and path.startswith("/feeds/") and path.endswith(".ics")
     events = parse_all_ways(app.test_client().get(path).data)
     assert [e["summary"] for e in events] == ["InnovationLab @ BBS Test 1, Cuxhaven"]
+
+
+def test_confirmation_mail_carries_the_visit_as_ics(app, published, approved):
+    import email
+    from email import policy
+    from pathlib import Path
+    with app.app_context():
+        uid = db.session.scalar(sa.select(Visit.uid).where(Visit.tour_id == published, Visit.request_id == approved[0]))
+    mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+             for p in (Path(app.instance_path) / "mail").glob("*.eml")]
+    confirmations = [m for m in mails if m["Subject"].startswith("Termin für das InnovationLab: BBS Test 0")]
+    assert len(confirmations) == 1
+    parts = [p for p in confirmations[0].iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert len(parts) == 1 and parts[0].get_filename() == "innovationlab.ics"
+    cal = icalendar.Calendar.from_ical(parts[0].get_content())
+    assert [str(e["UID"]) for e in cal.walk("VEVENT")] == [uid] and str(cal["METHOD"]) == "PUBLISH"

@@ -23,12 +23,13 @@ def render(template: str, lang: str, **context) -> tuple[str, str]:
     return subject.strip(), body.lstrip("\n")
 
 
-def queue_for_request(req: VisitRequest, kind: str, template: str, dedupe_key: str, **context) -> Reminder:
+def queue_for_request(req: VisitRequest, kind: str, template: str, dedupe_key: str, ics: bytes = b"",
+                      **context) -> Reminder:
     """Queue a mail to the request's contact (added to the session; the use case commits)."""
     lang = req.contact.language
     subject, body = render(template, lang, req=req, base_url=current_app.config["MAIL"]["base_url"], **context)
     row = Reminder(kind=kind, dedupe_key=dedupe_key, request_id=req.id, to_addr=req.contact.email,
-                   subject=subject, body=body, language=lang)
+                   subject=subject, body=body, language=lang, attachment_ics=ics.decode("utf-8"))
     db.session.add(row)
     return row
 
@@ -42,6 +43,9 @@ def _message(row: Reminder) -> EmailMessage:
     msg["Message-ID"] = row.message_id
     msg["Content-Language"] = row.language
     msg.set_content(row.body)
+    if row.attachment_ics:
+        msg.add_attachment(row.attachment_ics.encode("utf-8"), maintype="text", subtype="calendar",
+                           filename="innovationlab.ics", params={"method": "PUBLISH"})
     return msg
 
 

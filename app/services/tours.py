@@ -219,7 +219,10 @@ def published() -> Tour | None:
 
 
 def publish(user: User, tour: Tour) -> dict[str, int]:
-    """The draft becomes the published version; hosts whose visit was added, moved or cancelled are told."""
+    """The draft becomes the published version; hosts whose visit was added, moved or cancelled are told
+    (confirmations and moves carry the visit as an .ics attachment)."""
+    from . import feeds  # feeds read the published tour through this module
+
     _draft(tour)
     old = published()
     old_dates = {v.request_id: (v.start, v.end) for v in old.visits} if old else {}
@@ -239,7 +242,8 @@ def publish(user: User, tour: Tour) -> dict[str, int]:
         if change:
             counts[change] += 1
             outbox.queue_for_request(req, f"visit_{change}", "visit_confirmed" if change == "added" else "visit_moved",
-                                     f"visit_{change}:{tour.id}:{req.id}", visit=v, old=old_dates.get(req.id))
+                                     f"visit_{change}:{tour.id}:{req.id}", visit=v, old=old_dates.get(req.id),
+                                     ics=feeds.visit_file(feeds.entry_for_visit(v)))
     for request_id in set(old_dates) - set(new_dates):
         req = db.session.get(VisitRequest, request_id)
         if req.status == RequestStatus.CONFIRMED:
