@@ -216,7 +216,8 @@ class Blackout(db.Model):
     end: Mapped[date]
     kind: Mapped[BlackoutKind] = mapped_column(_enum(BlackoutKind))
     reason: Mapped[str] = mapped_column(sa.String(200))
-    source: Mapped[str] = mapped_column(sa.String(20), default="manual")
+    source: Mapped[str] = mapped_column(sa.String(300), default="manual")  # "manual" or "ics:<file or URL>"
+    external_uid: Mapped[Optional[str]] = mapped_column(sa.String(300))  # UID/occurrence of an imported event
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
 

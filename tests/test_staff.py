@@ -20,6 +20,7 @@ STAFF_ROUTES = [
     ("POST", "/staff/anfragen/{rid}/position", Role.PLANNER),
     ("GET", "/staff/sperrzeiten", Role.VIEWER),
     ("POST", "/staff/sperrzeiten", Role.PLANNER),
+    ("POST", "/staff/sperrzeiten/import", Role.PLANNER),
     ("GET", "/staff/sperrzeiten/{bid}", Role.PLANNER),
     ("POST", "/staff/sperrzeiten/{bid}/loeschen", Role.PLANNER),
     ("GET", "/staff/module", Role.ADMIN),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
 from wtforms import (BooleanField, DateField, FloatField, IntegerField, PasswordField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
@@ -69,6 +70,18 @@ class PinForm(FlaskForm):
                                                                NumberRange(47, 56, _l("Bitte 47 bis 56."))])
     lon = FloatField(_l("Länge (z. B. 8.4631)"), validators=[InputRequired(_l("Bitte eine Zahl angeben.")),
                                                              NumberRange(5, 16, _l("Bitte 5 bis 16."))])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Kalenderdatei (.ics)"), validators=[FileAllowed(["ics"], _l("Bitte eine .ics-Datei wählen."))])
+    url = StringField(_l("oder Adresse eines Kalenders (https://…)"), validators=[Optional(), Length(max=500)])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and not self.file.data and not self.url.data:
+            self.url.errors = [str(_l("Bitte eine Datei wählen oder eine Adresse angeben."))]
+            ok = False
+        return ok
 
 
 class DeleteForm(FlaskForm):

@@ -1,6 +1,7 @@
 """Staff area: log in, review requests, manage blackouts and the module catalogue."""
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,7 +15,7 @@ from ..services import audit, blackouts as blackout_service, geo, modules as mod
 from ..services import requests as request_service, sitecheck, users
 from ..booking.forms import PERMIT_CHOICES, POWER_CHOICES, SURFACE_CHOICES
 from .forms import (BLACKOUT_LABELS, GEO_LABELS, KIND_LABELS, STATUS_LABELS, TOUR_STATUS_LABELS, BlackoutForm,
-                    DecisionForm, DeleteForm, FilterForm, LoginForm, ModuleForm, PinForm)
+                    DecisionForm, DeleteForm, FilterForm, ImportForm, LoginForm, ModuleForm, PinForm)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -133,7 +134,34 @@ def blackouts():
     holidays = blackout_service.holiday_ranges(start, end, tuple(current_app.config["PLANNING"]["states"]))
     return render_template("staff/blackouts.html", form=form, year=year, holidays=holidays,
                            manual=blackout_service.manual_blackouts(start - timedelta(days=366), end),
-                           delete_form=DeleteForm())
+                           delete_form=DeleteForm(), import_form=ImportForm())
+
+
+@bp.route("/sperrzeiten/import", methods=["POST"])
+@role_required(Role.PLANNER)
+def blackout_import():
+    from ..services import blackout_import as importer
+
+    form = ImportForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(map(str, errors)), "danger")
+        return redirect(url_for("staff.blackouts"))
+    try:
+        if form.file.data:
+            label = os.path.basename(form.file.data.filename or "upload.ics")
+            data = form.file.data.read(importer.MAX_BYTES + 1)
+            if len(data) > importer.MAX_BYTES:
+                raise importer.ImportError_(_("Der Kalender ist größer als 2 MB."))
+        else:
+            label, data = form.url.data.strip(), importer.fetch(form.url.data.strip())
+        result = importer.import_calendar(current_user, data, label)
+    except importer.ImportError_ as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(_("Import aus „%(label)s“: %(a)d neu, %(u)d geändert, %(r)d entfernt.", label=label, a=result.added,
+                u=result.updated, r=result.removed), "success")
+    return redirect(url_for("staff.blackouts"))
 
 
 @bp.route("/sperrzeiten/<int:blackout_id>", methods=["GET", "POST"])
