@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
+import json
+import subprocess
+from pathlib import Path
+
 import icalendar
 import pytest
 import sqlalchemy as sa
@@ -17,8 +21,20 @@ from .conftest import D, plan
 INJECT = 'Evil;Name,With\\Chars\nBEGIN:VEVENT\r\nSUMMARY:pwned'
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ical_js(body: bytes) -> list[dict]:
+    """Events as ical.js (Thunderbird's parser, npm) reads them; `npm ci` installs it (bin/test does)."""
+    assert (ROOT / "node_modules" / "ical.js").exists(), "ical.js is missing: run `npm ci` in the project root"
+    done = subprocess.run(["node", str(ROOT / "tests" / "js" / "read_ics.mjs")], input=body, capture_output=True,
+                          cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    return json.loads(done.stdout)
+
+
 def parse_all_ways(body: bytes) -> list[dict]:
-    """icalendar and vobject (strict validation) must both read it and agree on every event."""
+    """icalendar, vobject (strict validation) and ical.js must all read it and agree on every event."""
     cal = icalendar.Calendar.from_ical(body)
     ours = [{"uid": str(e["UID"]), "summary": str(e["SUMMARY"]), "start": e.decoded("DTSTART"),
              "end": e.decoded("DTEND"), "status": str(e["STATUS"]), "sequence": int(e["SEQUENCE"])}
@@ -28,6 +44,14 @@ def parse_all_ways(body: bytes) -> list[dict]:
     theirs = {ev.uid.value: (ev.summary.value, ev.dtstart.value, ev.dtend.value) for ev in vcal.vevent_list} \
         if hasattr(vcal, "vevent_list") else {}
     assert {e["uid"]: (e["summary"], e["start"], e["end"]) for e in ours} == theirs
+    js = {e["uid"]: e for e in ical_js(body)}
+    for e in ours:
+        assert js[e["uid"]]["summary"] == e["summary"] and js[e["uid"]]["status"] == e["status"]
+        for key in ("start", "end"):
+            value = e[key]
+            expected = {"date": value.isoformat()} if not isinstance(value, datetime) else \
+                {"utc": value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+            assert js[e["uid"]][key] == expected, (e["uid"], key)
     assert b"\r\n" in body and all(len(line) <= 75 for line in body.split(b"\r\n"))
     assert b"METHOD" not in body
     return ours
@@ -169,3 +193,27 @@ def test_confirmation_mail_carries_the_visit_as_ics(app, published, approved):
     assert len(parts) == 1 and parts[0].get_filename() == "innovationlab.ics"
     cal = icalendar.Calendar.from_ical(parts[0].get_content())
     assert [str(e["UID"]) for e in cal.walk("VEVENT")] == [uid] and str(cal["METHOD"]) == "PUBLISH"
+
+
+def test_half_day_visits_are_timed_and_resolve_to_the_right_utc_instants_across_dst(app, client, login, make_request):
+    """08:00 in Bremen is 07:00 UTC in winter time (25 March 2027) and 06:00 UTC in summer time (30 March)."""
+    ids = []
+    for n, day in enumerate(("2027-03-25", "2027-03-30")):
+        rid, _ = make_request(kind="kmu", org_name=f"Kutter Metallbau {n}", half_days=1, windows=[(D(day), D(day))])
+        ids.append(rid)
+    with app.app_context():
+        for rid in ids:
+            db.session.get(VisitRequest, rid).status = db.session.get(VisitRequest, rid).status.__class__("approved")
+        db.session.commit()
+    login(Role.PLANNER)
+    client.post(f"/staff/touren/{plan(client)}/veroeffentlichen")
+    body = client.get(new_link(client, "Bündnis", ())).data
+    assert b"BEGIN:VTIMEZONE" in body and b"DTSTART;TZID=Europe/Berlin:" in body
+    js = sorted(ical_js(body), key=lambda e: e["start"]["utc"])
+    with app.app_context():
+        halves = {v.request_id: v.half for v in db.session.scalars(sa.select(Visit))}
+    starts = [e["start"]["utc"] for e in js]
+    expected = [f"2027-03-25T{'07:00' if halves[ids[0]] == 'am' else '11:30'}:00.000Z",
+                f"2027-03-30T{'06:00' if halves[ids[1]] == 'am' else '10:30'}:00.000Z"]
+    assert starts == expected
+    parse_all_ways(body)
