@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..models import Cancellation, FeedToken, Organisation, Partner, User, Visit, VisitRequest
+from ..models import (Cancellation, FeedToken, Organisation, Partner, Tour, TourStatus, User, Visit,
+                      VisitRequest)
 from ..security import hash_token, new_token
 from . import audit, tours
 
@@ -129,14 +130,39 @@ def _feed(name: str, entries: list[Entry], method: str | None = None) -> Feed:
     return Feed(body, hashlib.sha256(body).hexdigest()[:32], newest.replace(microsecond=0))
 
 
+_rendered: dict[tuple, Feed] = {}
+FETCH_RECORD_EVERY = timedelta(minutes=5)
+
+
+def _state(today: date) -> tuple:
+    """What a feed's content depends on besides its scope: the published version and the cancellations."""
+    pub = db.session.execute(sa.select(Tour.id, Tour.published_at).where(Tour.status == TourStatus.PUBLISHED)).first()
+    cancelled = db.session.execute(sa.select(sa.func.count(), sa.func.max(Cancellation.cancelled_at))
+                                   .where(Cancellation.end >= today)).first()
+    return tuple(pub or ()), tuple(cancelled), today
+
+
 def partner_feed(token: str) -> Feed | None:
-    """The partner's feed, or None for an unknown or revoked token; records the fetch."""
+    """The partner's feed, or None for an unknown or revoked token; records the fetch (at most every 5 minutes).
+
+    A rendered feed is reused until a new version is published or a cancellation changes, so a calendar client
+    polling an unchanged tour costs three small queries."""
     row = db.session.scalar(sa.select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
     if row is None or row.revoked_at is not None:
         return None
-    row.last_fetched_at = datetime.now(timezone.utc)
-    db.session.commit()
-    return _feed(f"InnovationLab-Tour – {row.partner.name}", _entries(row.partner))
+    now = datetime.now(timezone.utc)
+    if row.last_fetched_at is None or _utc(row.last_fetched_at) < now - FETCH_RECORD_EVERY:
+        row.last_fetched_at = now
+        db.session.commit()
+    partner = row.partner
+    key = (partner.id, partner.name, tuple(partner.districts or ()), partner.organisation_id, _state(date.today()))
+    feed = _rendered.get(key)
+    if feed is None:
+        feed = _feed(f"InnovationLab-Tour – {partner.name}", _entries(partner))
+        if len(_rendered) > 256:
+            _rendered.clear()
+        _rendered[key] = feed
+    return feed
 
 
 def host_feed(req: VisitRequest) -> Feed:
