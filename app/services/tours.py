@@ -88,18 +88,24 @@ def build_problem(start: date, end: date, fixed: dict[int, date] | None = None,
 
 
 def _store(tour: Tour, plan: planner.Plan, locked: set[int], removed: set[int]) -> None:
-    """Replace the tour's rows with the plan; a request keeps its visit UID across edits and versions."""
+    """Write the plan into the tour. Visits stay the same rows (same id and UID) while their request stays in the
+    tour, so links to a visit keep working across edits; a request keeps its UID across versions too."""
     pub = published()
     uids = {v.request_id: v.uid for v in (pub.visits if pub else [])}
-    uids.update({v.request_id: v.uid for v in tour.visits})
-    tour.visits.clear()
+    current = {v.request_id: v for v in tour.visits}
+    placed = {_rid(s.visit): s for s in plan.stops}
+    for rid, v in list(current.items()):
+        if rid not in placed:
+            tour.visits.remove(v)
     tour.legs.clear()
     tour.unplaced.clear()
     db.session.flush()
-    tour.visits = [Visit(request_id=_rid(s.visit), start=s.start, end=s.end, half=s.half,
-                         locked=_rid(s.visit) in locked, **({"uid": uids[_rid(s.visit)]}
-                                                            if _rid(s.visit) in uids else {}))
-                   for s in plan.stops]
+    for rid, stop in placed.items():
+        v = current.get(rid)
+        if v is None:
+            v = Visit(request_id=rid, **({"uid": uids[rid]} if rid in uids else {}))
+            tour.visits.append(v)
+        v.start, v.end, v.half, v.locked = stop.start, stop.end, stop.half, rid in locked
     tour.legs = [Leg(seq=n, from_request_id=None if g.frm == "depot" else _rid(g.frm),
                      to_request_id=None if g.to == "depot" else _rid(g.to), day=g.date, km=g.km, minutes=g.minutes)
                  for n, g in enumerate(plan.legs)]
