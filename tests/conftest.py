@@ -138,6 +138,18 @@ def make_request(app):
 
 
 @pytest.fixture
+def make_approved(app, make_request):
+    """Factory: a stored request that staff have already approved; returns its id and manage token."""
+    def make(**overrides):
+        rid, token = make_request(**overrides)
+        with app.app_context():
+            db.session.get(VisitRequest, rid).status = RequestStatus.APPROVED
+            db.session.commit()
+        return rid, token
+    return make
+
+
+@pytest.fixture
 def make_user(app):
     def make(role: Role = Role.PLANNER, email: str | None = None, password: str = "correct-horse-42"):
         with app.app_context():

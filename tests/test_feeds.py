@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import vobject
 
 from app.extensions import db
-from app.models import FeedToken, Role, Tour, Visit, VisitRequest
+from app.models import FeedToken, Role, Tour, Visit
 from app.services import feeds
 
 from .conftest import D, plan
@@ -142,12 +142,8 @@ def test_moved_visit_keeps_uid_and_raises_sequence_cancelled_stays_until_passed(
         assert uid_dropped not in later
 
 
-def test_injection_in_names_arrives_as_text(app, client, login, make_request):
-    rid, token = make_request(org_name=INJECT, windows=[(D("2027-03-01"), D("2027-03-12"))])
-    with app.app_context():
-        req = db.session.get(VisitRequest, rid)
-        req.status = req.status.__class__("approved")
-        db.session.commit()
+def test_injection_in_names_arrives_as_text(app, client, login, make_approved):
+    _rid, token = make_approved(org_name=INJECT, windows=[(D("2027-03-01"), D("2027-03-12"))])
     login(Role.PLANNER)
     tid = plan(client)
     client.post(f"/staff/touren/{tid}/veroeffentlichen")
@@ -195,16 +191,11 @@ def test_confirmation_mail_carries_the_visit_as_ics(app, published, approved):
     assert [str(e["UID"]) for e in cal.walk("VEVENT")] == [uid] and str(cal["METHOD"]) == "PUBLISH"
 
 
-def test_half_day_visits_are_timed_and_resolve_to_the_right_utc_instants_across_dst(app, client, login, make_request):
+def test_half_day_visits_are_timed_and_resolve_to_the_right_utc_instants_across_dst(app, client, login,
+                                                                                   make_approved):
     """08:00 in Bremen is 07:00 UTC in winter time (25 March 2027) and 06:00 UTC in summer time (30 March)."""
-    ids = []
-    for n, day in enumerate(("2027-03-25", "2027-03-30")):
-        rid, _ = make_request(kind="kmu", org_name=f"Kutter Metallbau {n}", half_days=1, windows=[(D(day), D(day))])
-        ids.append(rid)
-    with app.app_context():
-        for rid in ids:
-            db.session.get(VisitRequest, rid).status = db.session.get(VisitRequest, rid).status.__class__("approved")
-        db.session.commit()
+    ids = [make_approved(kind="kmu", org_name=f"Kutter Metallbau {n}", half_days=1, windows=[(D(day), D(day))])[0]
+           for n, day in enumerate(("2027-03-25", "2027-03-30"))]
     login(Role.PLANNER)
     client.post(f"/staff/touren/{plan(client)}/veroeffentlichen")
     body = client.get(new_link(client, "Bündnis", ())).data

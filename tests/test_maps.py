@@ -5,7 +5,7 @@ import re
 
 
 from app.extensions import db
-from app.models import RequestStatus, Role, VisitRequest
+from app.models import Role
 from app.services import tours
 from maps import render
 
@@ -38,11 +38,8 @@ def test_tour_and_day_maps_load_only_self_hosted_assets_and_the_tile_server(app,
     assert client.get(f"/staff/touren/{tid}/karte/2027-03-06").status_code == 404
 
 
-def test_popups_are_escaped(app, client, login, make_request):
-    rid, _ = make_request(org_name=XSS, windows=[(D("2027-03-01"), D("2027-03-12"))])
-    with app.app_context():
-        db.session.get(VisitRequest, rid).status = RequestStatus.APPROVED
-        db.session.commit()
+def test_popups_are_escaped(app, client, login, make_approved):
+    make_approved(org_name=XSS, windows=[(D("2027-03-01"), D("2027-03-12"))])
     login(Role.PLANNER)
     tid = plan(client)
     for url in (f"/staff/touren/{tid}/karte", "/staff/touren/region"):
@@ -52,11 +49,8 @@ def test_popups_are_escaped(app, client, login, make_request):
         assert '\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\\"onmouseover=alert(2)' in html
 
 
-def test_region_map_shows_requests_by_status_and_the_oberzentren(app, client, login, approved, make_request):
-    rid, _ = make_request(org_name="BBS Zu Kurz", half_days=6, windows=[(D("2027-03-04"), D("2027-03-09"))])
-    with app.app_context():
-        db.session.get(VisitRequest, rid).status = RequestStatus.APPROVED
-        db.session.commit()
+def test_region_map_shows_requests_by_status_and_the_oberzentren(app, client, login, approved, make_approved):
+    rid, _ = make_approved(org_name="BBS Zu Kurz", half_days=6, windows=[(D("2027-03-04"), D("2027-03-09"))])
     login(Role.PLANNER)
     tid = plan(client)
     client.post(f"/staff/touren/{tid}/veroeffentlichen")

@@ -38,11 +38,8 @@ def test_plan_places_every_approved_request_inside_the_rules(app, client, login,
     assert "BBS Test 0" in page and "BBS Wartend" not in page and "km" in page
 
 
-def test_unplaceable_request_is_listed_with_its_reason(app, client, login, make_request):
-    rid, _ = make_request(org_name="BBS Zu Kurz", half_days=6, windows=[(D("2027-03-04"), D("2027-03-09"))])
-    with app.app_context():
-        db.session.get(VisitRequest, rid).status = RequestStatus.APPROVED
-        db.session.commit()
+def test_unplaceable_request_is_listed_with_its_reason(app, client, login, make_approved):
+    rid, _ = make_approved(org_name="BBS Zu Kurz", half_days=6, windows=[(D("2027-03-04"), D("2027-03-09"))])
     login(Role.PLANNER)
     tid = plan(client)
     page = client.get(f"/staff/touren/{tid}").get_data(as_text=True)

@@ -152,17 +152,23 @@ def compare(tour_id: int):
                            cmp=tours.compare(tour, pub if pub and pub.id != tour.id else None))
 
 
-@bp.route("/<int:tour_id>/tag/<day>")
-@role_required(Role.VIEWER)
-def day_sheet(tour_id: int, day: str):
-    tour = _tour(tour_id)
+def _tour_day(tour: Tour, day: str) -> date:
+    """The date in the URL, when the tour has a visit on it (404 otherwise)."""
     try:
         when = date.fromisoformat(day)
     except ValueError:
         abort(404)
-    visits = [v for d, vs in tours.days_of(tour) if d == when for v in vs]
-    if not visits:
+    if not any(v.start <= when <= v.end for v in tour.visits):
         abort(404)
+    return when
+
+
+@bp.route("/<int:tour_id>/tag/<day>")
+@role_required(Role.VIEWER)
+def day_sheet(tour_id: int, day: str):
+    tour = _tour(tour_id)
+    when = _tour_day(tour, day)
+    visits = [v for d, vs in tours.days_of(tour) if d == when for v in vs]
     legs = _legs_by_target(tour)
     return render_template("tour/day.html", tour=tour, day=when, visits=visits, legs=legs)
 
@@ -219,12 +225,7 @@ def day_map(tour_id: int, day: str):
     from ..services import tour_maps
 
     tour = _tour(tour_id)
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
-        abort(404)
-    if not any(v.start <= when <= v.end for v in tour.visits):
-        abort(404)
+    when = _tour_day(tour, day)
     rendered = tour_maps.tour_map(tour, when).with_nonce(csp_nonce())
     return render_template("tour/map.html", tour=tour, map=rendered, legend=[], day=when)
 
