@@ -70,6 +70,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(feeds_bp)
     register_feed_cli(app)
     register_cli(app)
+    from .feeds.fastpath import ConditionalFeeds
+    app.wsgi_app = ConditionalFeeds(app.wsgi_app)
     return app
 
 

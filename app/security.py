@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import re
 import secrets
 from urllib.parse import urlsplit
 
@@ -35,6 +37,17 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+class RedactTokens(logging.Filter):
+    """Secret links (manage, feed) never reach a log line, e.g. the development server's access log."""
+    PATTERN = re.compile(r"/(verwalten|feeds)/[A-Za-z0-9_\-]{16,}")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.PATTERN.search(message):
+            record.msg, record.args = self.PATTERN.sub(r"/\1/<token>", message), ()
+        return True
+
+
 def init_security(app: Flask) -> None:
     """Strict headers on every response: nothing loads from third-party hosts but the tile server."""
     tiles = _tile_origin(app)
@@ -53,6 +66,10 @@ def init_security(app: Flask) -> None:
         ])
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())
 
     @app.after_request
     def _headers(response):

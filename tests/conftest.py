@@ -63,6 +63,13 @@ def _drop_everything() -> None:
         conn.execute(sa.text("CREATE SCHEMA public"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_feed_caches():
+    """Each test has its own database: nothing cached in memory may leak from the test before."""
+    from app.services import feeds
+    feeds.forget()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     return request.param

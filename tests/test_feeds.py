@@ -208,3 +208,13 @@ def test_half_day_visits_are_timed_and_resolve_to_the_right_utc_instants_across_
                 f"2027-03-30T{'06:00' if halves[ids[1]] == 'am' else '10:30'}:00.000Z"]
     assert starts == expected
     parse_all_ways(body)
+
+
+def test_revoked_token_gets_no_304_from_the_shortcut(app, client, published):
+    path = new_link(client)
+    etag = client.get(path).headers["ETag"]
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    with app.app_context():
+        pid = db.session.scalar(sa.select(FeedToken.partner_id))
+    client.post(f"/staff/partner/{pid}/sperren")
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 404

@@ -61,3 +61,24 @@ def test_error_pages_are_friendly(client):
     response = client.get("/gibt-es-nicht")
     assert response.status_code == 404 and "Nicht gefunden" in response.get_data(as_text=True)
     assert client.post("/datenschutz").status_code == 405
+
+
+def test_secret_links_are_redacted_in_access_logs(app):
+    import logging
+
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    logger = logging.getLogger("werkzeug")
+    handler = Keep()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        logger.info('%s - - "%s" %s', "127.0.0.1", "GET /verwalten/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-x HTTP/1.1", 200)
+        logger.info('"GET /feeds/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789.ics HTTP/1.1" 304')
+    finally:
+        logger.removeHandler(handler)
+    assert records == ['127.0.0.1 - - "GET /verwalten/<token> HTTP/1.1" 200', '"GET /feeds/<token>.ics HTTP/1.1" 304']

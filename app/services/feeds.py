@@ -1,8 +1,10 @@
 """iCalendar feeds of the published tour (RFC 5545 + RFC 7986) for partners, hosts and single visits."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
+from time import monotonic as time_monotonic
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -131,37 +133,86 @@ def _feed(name: str, entries: list[Entry], method: str | None = None) -> Feed:
 
 
 _rendered: dict[tuple, Feed] = {}
+known_etags: dict[str, tuple[float, str]] = {}  # token hash -> (valid until, ETag): see app/feeds/fastpath.py
+_tokens: dict[str, tuple[float, "_Subscriber | None"]] = {}
+_state_cache: list = [0.0, None]
 FETCH_RECORD_EVERY = timedelta(minutes=5)
+CACHE_SECONDS = 30.0  # other workers see a revocation or a new version within this time; this one at once
+
+
+@dataclass(frozen=True)
+class _Subscriber:
+    token_id: int
+    partner_id: int
+    name: str
+    districts: tuple[str, ...]
+    organisation_id: int | None
+    last_fetched_at: datetime | None
+
+
+def forget() -> None:
+    """Drop the in-process caches (after publishing, revoking or regenerating)."""
+    _tokens.clear()
+    _rendered.clear()
+    known_etags.clear()
+    _state_cache[:] = [0.0, None]
 
 
 def _state(today: date) -> tuple:
     """What a feed's content depends on besides its scope: the published version and the cancellations."""
+    now = time_monotonic()
+    if _state_cache[1] is not None and _state_cache[0] > now and _state_cache[1][-1] == today:
+        return _state_cache[1]
     pub = db.session.execute(sa.select(Tour.id, Tour.published_at).where(Tour.status == TourStatus.PUBLISHED)).first()
     cancelled = db.session.execute(sa.select(sa.func.count(), sa.func.max(Cancellation.cancelled_at))
                                    .where(Cancellation.end >= today)).first()
-    return tuple(pub or ()), tuple(cancelled), today
+    state = (tuple(pub or ()), tuple(cancelled), today)
+    _state_cache[:] = [now + CACHE_SECONDS, state]
+    return state
+
+
+def _subscriber(token_hash: str) -> _Subscriber | None:
+    now = time_monotonic()
+    hit = _tokens.get(token_hash)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    row = db.session.scalar(sa.select(FeedToken).where(FeedToken.token_hash == token_hash))
+    sub = None
+    if row is not None and row.revoked_at is None:
+        p = row.partner
+        sub = _Subscriber(row.id, p.id, p.name, tuple(p.districts or ()), p.organisation_id, row.last_fetched_at)
+    if len(_tokens) > 10_000:
+        _tokens.clear()
+    _tokens[token_hash] = (now + CACHE_SECONDS, sub)
+    return sub
 
 
 def partner_feed(token: str) -> Feed | None:
     """The partner's feed, or None for an unknown or revoked token; records the fetch (at most every 5 minutes).
 
-    A rendered feed is reused until a new version is published or a cancellation changes, so a calendar client
-    polling an unchanged tour costs three small queries."""
-    row = db.session.scalar(sa.select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
-    if row is None or row.revoked_at is not None:
+    Token, published version and the rendered feed are kept in memory for a short while, so a calendar client
+    polling an unchanged tour costs no database work at all."""
+    token_hash = hash_token(token)
+    sub = _subscriber(token_hash)
+    if sub is None:
         return None
     now = datetime.now(timezone.utc)
-    if row.last_fetched_at is None or _utc(row.last_fetched_at) < now - FETCH_RECORD_EVERY:
-        row.last_fetched_at = now
+    if sub.last_fetched_at is None or _utc(sub.last_fetched_at) < now - FETCH_RECORD_EVERY:
+        db.session.execute(sa.update(FeedToken).where(FeedToken.id == sub.token_id).values(last_fetched_at=now))
         db.session.commit()
-    partner = row.partner
-    key = (partner.id, partner.name, tuple(partner.districts or ()), partner.organisation_id, _state(date.today()))
+        sub = dataclasses.replace(sub, last_fetched_at=now)
+        _tokens[token_hash] = (_tokens[token_hash][0], sub)
+    key = (sub.partner_id, sub.name, sub.districts, sub.organisation_id, _state(date.today()))
     feed = _rendered.get(key)
     if feed is None:
+        partner = db.session.get(Partner, sub.partner_id)
         feed = _feed(f"InnovationLab-Tour – {partner.name}", _entries(partner))
         if len(_rendered) > 256:
             _rendered.clear()
         _rendered[key] = feed
+    if len(known_etags) > 10_000:
+        known_etags.clear()
+    known_etags[token_hash] = (time_monotonic() + CACHE_SECONDS, feed.etag)
     return feed
 
 
@@ -206,7 +257,7 @@ def _issue(partner: Partner) -> str:
 
 
 def regenerate(user: User, partner: Partner) -> str:
-    """A new link; the old one stops working at once."""
+    """A new link; the old one stops working at once (in this worker; in others within CACHE_SECONDS)."""
     revoke(user, partner, commit=False)
     token = _issue(partner)
     audit.record(user, "partner", partner.id, "link_regenerated", None, None)
@@ -220,6 +271,7 @@ def revoke(user: User, partner: Partner, commit: bool = True) -> None:
         if t.revoked_at is None:
             t.revoked_at = now
     audit.record(user, "partner", partner.id, "link_revoked", None, None)
+    forget()
     if commit:
         db.session.commit()
 

@@ -259,6 +259,7 @@ def publish(user: User, tour: Tour) -> dict[str, int]:
                                  old=old_dates[request_id])
     audit.record(user, "tour", tour.id, "published", None, {**summary(tour), **counts})
     db.session.commit()
+    feeds.forget()
     outbox.deliver_pending()
     return counts
 
