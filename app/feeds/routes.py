@@ -56,9 +56,7 @@ def visit_ics(uid: str):
     entry = feeds.visit_entry(uid)
     if entry is None:
         abort(404)
-    body = feeds.visit_file(entry)
-    return ics_response(feeds.Feed(body, feeds.hashlib.sha256(body).hexdigest()[:32],
-                                   feeds._utc(entry.modified).replace(microsecond=0)), "innovationlab.ics")
+    return ics_response(feeds.visit_feed(entry), "innovationlab.ics")
 
 
 class PartnerForm(FlaskForm):

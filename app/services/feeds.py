@@ -224,9 +224,9 @@ def visit_entry(uid: str) -> Entry | None:
     return next((e for e in _entries(today=date.min) if e.uid == uid), None)
 
 
-def visit_file(e: Entry) -> bytes:
+def visit_feed(e: Entry) -> Feed:
     """A single visit to download or attach to an e-mail (METHOD:PUBLISH)."""
-    return render(f"InnovationLab bei {e.request.organisation.name}", [e], method="PUBLISH")
+    return _feed(f"InnovationLab bei {e.request.organisation.name}", [e], method="PUBLISH")
 
 
 def entry_for_visit(v: Visit) -> Entry:

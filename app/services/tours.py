@@ -157,7 +157,7 @@ def move(user: User, tour: Tour, visit: Visit, new_start: date, half: str | None
     end = new_start + timedelta(days=length)
     if pv.half_day and half not in ("am", "pm"):
         half = "am"
-    stops = [Stop(_vid(v.request_id), v.start, v.end, v.half) for v in tour.visits if v.id != visit.id]
+    stops = _stops_except(tour, visit)
     stops.append(Stop(pv.id, new_start, end, half if pv.half_day else None))
     plan = planner.evaluate(problem, stops)
     problems = planner.validate(problem, plan)
@@ -169,6 +169,11 @@ def move(user: User, tour: Tour, visit: Visit, new_start: date, half: str | None
     audit.record(user, "tour", tour.id, "moved", {"request": visit.request_id, **before},
                  {"request": visit.request_id, "start": new_start.isoformat(), "end": end.isoformat()})
     db.session.commit()
+
+
+def _stops_except(tour: Tour, visit: Visit) -> list[Stop]:
+    """The tour's stops without one visit, as the planner sees them."""
+    return [Stop(_vid(v.request_id), v.start, v.end, v.half) for v in tour.visits if v.id != visit.id]
 
 
 def _explain(problems: list[str]) -> str:
@@ -200,7 +205,7 @@ def remove(user: User, tour: Tour, visit: Visit) -> None:
     _draft(tour)
     problem, _by_id = build_problem(tour.horizon_start, tour.horizon_end)
     removed = _removed(tour) | {visit.request_id}
-    stops = [Stop(_vid(v.request_id), v.start, v.end, v.half) for v in tour.visits if v.id != visit.id]
+    stops = _stops_except(tour, visit)
     plan = planner.evaluate(problem, stops)
     plan.unserved = [u for u in plan.unserved if _rid(u.visit) not in removed]
     _store(tour, plan, {v.request_id for v in tour.visits if v.locked and v.id != visit.id}, removed)
@@ -249,7 +254,7 @@ def publish(user: User, tour: Tour) -> dict[str, int]:
             counts[change] += 1
             outbox.queue_for_request(req, f"visit_{change}", "visit_confirmed" if change == "added" else "visit_moved",
                                      f"visit_{change}:{tour.id}:{req.id}", visit=v, old=old_dates.get(req.id),
-                                     ics=feeds.visit_file(feeds.entry_for_visit(v)))
+                                     ics=feeds.visit_feed(feeds.entry_for_visit(v)).body)
     for request_id in set(old_dates) - set(new_dates):
         req = db.session.get(VisitRequest, request_id)
         if req.status == RequestStatus.CONFIRMED:

@@ -148,8 +148,8 @@ def tour_action(tour_id: int, action: str):
 def compare(tour_id: int):
     tour = _tour(tour_id)
     pub = tours.published()
-    return render_template("tour/compare.html", tour=tour, pub=pub if pub and pub.id != tour.id else None,
-                           cmp=tours.compare(tour, pub if pub and pub.id != tour.id else None))
+    other = pub if pub and pub.id != tour.id else None
+    return render_template("tour/compare.html", tour=tour, pub=other, cmp=tours.compare(tour, other))
 
 
 def _tour_day(tour: Tour, day: str) -> date:
