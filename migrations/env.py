@@ -67,6 +67,11 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _include_object(obj, name, type_, reflected, compare_to):
+    """APScheduler creates and owns its job store table; migrations leave it alone."""
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -89,6 +94,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    conf_args.setdefault("include_object", _include_object)
     connectable = get_engine()
 
     with connectable.connect() as connection:

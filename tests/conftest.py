@@ -156,6 +156,13 @@ def make_approved(app, make_request):
     return make
 
 
+def drain(app, now=None):
+    """What the scheduler's drain job does: send every due outbox row."""
+    from app.services import outbox
+    with app.app_context():
+        return outbox.drain(now)
+
+
 @pytest.fixture
 def make_user(app):
     def make(role: Role = Role.PLANNER, email: str | None = None, password: str = "correct-horse-42"):
@@ -207,3 +214,12 @@ def plan(client, start="2027-02-01", end="2027-06-30") -> int:
     response = client.post("/staff/touren/", data={"start": start, "end": end})
     assert response.status_code == 302, response.get_data(as_text=True)
     return int(response.location.rstrip("/").rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def published(app, client, login, approved):
+    """The three approved March requests planned and published by a planner (logged in on `client`)."""
+    login(Role.PLANNER)
+    tid = plan(client)
+    client.post(f"/staff/touren/{tid}/veroeffentlichen")
+    return tid

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (Contact, Organisation, Reminder, RequestStatus, RequestWindow, VisitRequest)
+from app.models import (Contact, Organisation, Reminder, ReminderStatus, RequestStatus, RequestWindow, VisitRequest)
 from app.security import hash_token
 
-from .conftest import make_app, manage_link, valid_form
+from .conftest import drain, make_app, manage_link, valid_form
 
 
 def count(model) -> int:
@@ -37,6 +37,9 @@ def test_submit_shows_manage_link_once_and_queues_mail(app, client):
     token = link.rsplit("/", 1)[1]
     assert "/verwalten/" not in client.get("/anfrage/eingegangen").get_data(as_text=True)
     with app.app_context():
+        assert db.session.scalar(sa.select(Reminder)).status == ReminderStatus.QUEUED
+    assert drain(app).sent == 1
+    with app.app_context():
         req = db.session.scalar(sa.select(VisitRequest))
         assert req.manage_token_hash == hash_token(token) and token not in req.manage_token_hash
         assert req.status == RequestStatus.REQUESTED
@@ -51,7 +54,8 @@ def test_submit_shows_manage_link_once_and_queues_mail(app, client):
     msg = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert msg["To"] == "imke.dierks@schule.example"
     assert "BBS Weserufer Brake" in msg["Subject"]
-    assert token in msg.get_content()
+    assert token in msg.get_body(("plain",)).get_content()
+    assert f"href=\"http://127.0.0.1:5000/verwalten/{token}\"" in msg.get_body(("html",)).get_content()
     page = client.get(link).get_data(as_text=True)
     assert "BBS Weserufer Brake" in page and "angefragt" in page
 
@@ -59,6 +63,7 @@ def test_submit_shows_manage_link_once_and_queues_mail(app, client):
 def test_english_requester_gets_english_mail(app, client):
     client.get("/sprache/en")
     client.post("/anfrage/neu", data=valid_form())
+    drain(app)
     msg = email.message_from_bytes(next((Path(app.instance_path) / "mail").glob("*.eml")).read_bytes(), policy=policy.default)
     assert msg["Subject"].startswith("Your request for the InnovationLab")
 

@@ -66,3 +66,40 @@ def test_create_user_with_and_without_password_option(app, runner):
     with app.app_context():
         assert users.authenticate("LENA@lab.example", "sehr-geheim-1").email == "lena@lab.example"
         assert users.authenticate("ole@lab.example", "noch-geheimer-2") is not None
+
+
+def test_a_demo_visit_gets_its_host_mails_at_the_right_moments(tmp_path):
+    """The embedded default: seed-demo, then the scheduler's jobs with an injected clock, via the CLI."""
+    import email
+    from datetime import timedelta
+    from email import policy
+    from pathlib import Path
+
+    from app.models import Reminder, Tour, TourStatus, Visit
+    from app.services.reminders import local_instant
+
+    app = make_app("sqlite", tmp_path, schema="empty")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        tour = db.session.scalar(sa.select(Tour).where(Tour.status == TourStatus.PUBLISHED))
+        visit = db.session.scalar(sa.select(Visit).where(Visit.tour_id == tour.id).order_by(Visit.start))
+        uid, start, end, org = visit.uid, visit.start, visit.end, visit.request.organisation.name
+    moments = {"logistics_check": local_instant(start - timedelta(days=14), 9),
+               "visit_reminder": local_instant(start - timedelta(days=3), 9),
+               "feedback_request": local_instant(end + timedelta(days=1), 9)}
+    for kind, moment in moments.items():
+        before = (moment - timedelta(minutes=1)).isoformat()
+        assert runner.invoke(args=["scheduler", "enqueue", "--now", before]).exit_code == 0
+        with app.app_context():
+            assert db.session.scalar(sa.select(Reminder).where(Reminder.visit_uid == uid,
+                                                               Reminder.kind == kind)) is None, kind
+        for job in ("enqueue", "drain"):
+            result = runner.invoke(args=["scheduler", job, "--now", moment.isoformat()])
+            assert result.exit_code == 0, result.output
+        with app.app_context():
+            row = db.session.scalar(sa.select(Reminder).where(Reminder.visit_uid == uid, Reminder.kind == kind))
+            assert row.sent_at == moment and row.status.value == "sent", kind
+            path = Path(app.instance_path) / "mail" / (row.message_id.strip("<>").replace("@", "_") + ".eml")
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert org in msg["Subject"]

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import FeedToken, Role, Tour, Visit
 from app.services import feeds
 
-from .conftest import D, plan
+from .conftest import D, drain, plan
 
 INJECT = 'Evil;Name,With\\Chars\nBEGIN:VEVENT\r\nSUMMARY:pwned'
 
@@ -55,14 +55,6 @@ def parse_all_ways(body: bytes) -> list[dict]:
     assert b"\r\n" in body and all(len(line) <= 75 for line in body.split(b"\r\n"))
     assert b"METHOD" not in body
     return ours
-
-
-@pytest.fixture
-def published(app, client, login, approved):
-    login(Role.PLANNER)
-    tid = plan(client)
-    client.post(f"/staff/touren/{tid}/veroeffentlichen")
-    return tid
 
 
 def new_link(client, name="Landkreis Wesermarsch", districts=("Wesermarsch",)) -> str:
@@ -181,6 +173,7 @@ def test_confirmation_mail_carries_the_visit_as_ics(app, published, approved):
     from pathlib import Path
     with app.app_context():
         uid = db.session.scalar(sa.select(Visit.uid).where(Visit.tour_id == published, Visit.request_id == approved[0]))
+    drain(app)
     mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
              for p in (Path(app.instance_path) / "mail").glob("*.eml")]
     confirmations = [m for m in mails if m["Subject"].startswith("Termin für das InnovationLab: BBS Test 0")]

@@ -8,8 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AuditEvent, Blackout, Module, Reminder, RequestStatus, Role, Tour, Visit, VisitRequest
+from app.models import AuditEvent, Blackout, LogisticsCheck, Module, Reminder, RequestStatus, Role, Tour, Visit, VisitRequest
 from app.services import demo
+
+from .conftest import drain
 
 # Every staff route with the least role it needs. A new route must be added here (see test_every_rule_listed).
 STAFF_ROUTES = [
@@ -41,12 +43,17 @@ STAFF_ROUTES = [
     ("POST", "/staff/partner/{pid}/sperren", Role.PLANNER),
     ("GET", "/staff/touren/{tid}/karte", Role.VIEWER),
     ("GET", "/staff/touren/{tid}/karte/2027-03-01", Role.VIEWER),
+    ("GET", "/staff/postausgang", Role.VIEWER),
+    ("POST", "/staff/postausgang/{remid}/erneut", Role.PLANNER),
+    ("POST", "/staff/logistik/{cid}/erledigt", Role.PLANNER),
+    ("GET", "/staff/bericht", Role.VIEWER),
+    ("GET", "/staff/bericht.csv", Role.VIEWER),
 ]
 RANK = {Role.VIEWER: 1, Role.PLANNER: 2, Role.ADMIN: 3}
 
 
 def test_every_rule_listed(app):
-    listed = {re.sub(r"\{\w+\}|2027-03-01|festhalten|neu-planen|sperren", "X", path) for _m, path, _r in STAFF_ROUTES}
+    listed = {re.sub(r"\{\w+\}|2027-03-01|festhalten|neu-planen|sperren|(?<=bericht\.)csv", "X", path) for _m, path, _r in STAFF_ROUTES}
     rules = {re.sub(r"<[^>]+>", "X", r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/staff/")}
     assert rules - {"/staff/login", "/staff/logout"} <= listed
 
@@ -68,7 +75,12 @@ def ids(app, make_request):
         db.session.commit()
         from app.services import feeds
         partner, _token = feeds.create_partner(None, "Bündnis", [])
-        return {"pid": partner.id, "rid": rid, "bid": blackout.id, "mid": db.session.scalar(sa.select(Module.id)), "tid": tour.id,
+        check = LogisticsCheck(request_id=rid, visit_uid=tour.visits[0].uid, visit_start=tour.visits[0].start,
+                               token_hash="0" * 64)
+        db.session.add(check)
+        db.session.commit()
+        remid = db.session.scalar(sa.select(Reminder.id))
+        return {"cid": check.id, "remid": remid, "pid": partner.id, "rid": rid, "bid": blackout.id, "mid": db.session.scalar(sa.select(Module.id)), "tid": tour.id,
                 "vid": tour.visits[0].id}
 
 
@@ -138,6 +150,7 @@ def test_approve_writes_audit_and_tells_requester(app, client, login, make_reque
     login(Role.PLANNER)
     response = client.post(f"/staff/anfragen/{rid}/entscheidung", data={"action": "approve"})
     assert response.status_code == 302
+    drain(app)
     with app.app_context():
         req = db.session.get(VisitRequest, rid)
         assert req.status == RequestStatus.APPROVED
@@ -159,12 +172,16 @@ def test_decline_needs_a_reason_that_reaches_the_requester(app, client, login, m
     with app.app_context():
         assert db.session.get(VisitRequest, rid).status == RequestStatus.REQUESTED
     client.post(f"/staff/anfragen/{rid}/entscheidung", data={"action": "decline", "reason": "Kein Termin frei"})
+    drain(app)
     with app.app_context():
         assert db.session.get(VisitRequest, rid).status == RequestStatus.DECLINED
         mail = db.session.scalar(sa.select(Reminder).where(Reminder.kind == "decision_decline"))
         assert mail.subject.startswith("InnovationLab request declined") and "Kein Termin frei" in mail.body
     assert "Kein Termin frei" in client.get(f"/verwalten/{token}").get_data(as_text=True)
-    eml = [p.read_text() for p in (Path(app.instance_path) / "mail").glob("*.eml")]
+    import email
+    from email import policy
+    eml = [email.message_from_bytes(p.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
+           for p in (Path(app.instance_path) / "mail").glob("*.eml")]
     assert any("Kein Termin frei" in text for text in eml)
 
 

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Reminder, RequestStatus, Role, Tour, TourStatus, Unplaced, Visit, VisitRequest
 from app.services import demo, tours
 
-from .conftest import D, plan
+from .conftest import D, drain, plan
 
 
 
@@ -118,6 +118,7 @@ def test_publish_confirms_visits_notifies_hosts_and_keeps_versions(app, client, 
     compare = client.get(f"/staff/touren/{second}/vergleich").get_data(as_text=True)
     assert "BBS Test 0" in compare and "Verschoben" in compare
     client.post(f"/staff/touren/{second}/veroeffentlichen")
+    drain(app)
     with app.app_context():
         assert db.session.get(Tour, first).status == TourStatus.ARCHIVED
         assert db.session.get(Tour, second).status == TourStatus.PUBLISHED

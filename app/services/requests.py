@@ -74,7 +74,7 @@ def submit(data: dict, lang: str) -> Submission:
     outbox.queue_for_request(req, "request_received", "request_received", f"request_received:{req.id}",
                              token=token)
     db.session.commit()
-    outbox.deliver_pending()
+    outbox.kick()
     return Submission(req, token)
 
 
@@ -160,7 +160,7 @@ def decide(req: VisitRequest, action: str, user: User, reason: str = "") -> None
     db.session.flush()
     outbox.queue_for_request(req, f"decision_{action}", f"decision_{action}", f"decision:{req.id}:{event.id}")
     db.session.commit()
-    outbox.deliver_pending()
+    outbox.kick()
 
 
 def snapshot(req: VisitRequest) -> dict:

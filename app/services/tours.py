@@ -265,7 +265,7 @@ def publish(user: User, tour: Tour) -> dict[str, int]:
     audit.record(user, "tour", tour.id, "published", None, {**summary(tour), **counts})
     db.session.commit()
     feeds.forget()
-    outbox.deliver_pending()
+    outbox.kick()
     return counts
 
 

@@ -10,9 +10,9 @@ from flask_login import current_user, login_user, logout_user
 
 from ..auth import can, role_required
 from ..extensions import db, limiter
-from ..models import Blackout, BlackoutKind, Module, Role
+from ..models import Blackout, BlackoutKind, LogisticsCheck, Module, Reminder, ReminderStatus, Role
 from ..services import audit, blackouts as blackout_service, geo, modules as module_service, region
-from ..services import requests as request_service, sitecheck, users
+from ..services import outbox, reminders, requests as request_service, sitecheck, users
 from ..booking.forms import PERMIT_CHOICES, POWER_CHOICES, SURFACE_CHOICES
 from .forms import (BLACKOUT_LABELS, GEO_LABELS, KIND_LABELS, STATUS_LABELS, TOUR_STATUS_LABELS, BlackoutForm,
                     DecisionForm, DeleteForm, FilterForm, ImportForm, LoginForm, ModuleForm, PinForm)
@@ -81,7 +81,8 @@ def request_detail(request_id: int):
 def _detail(req, form, status=200, pin_form=None):
     pin_form = pin_form or PinForm(lat=req.organisation.lat, lon=req.organisation.lon)
     return render_template("staff/request_detail.html", req=req, form=form, pin_form=pin_form,
-                           events=audit.events_for("visit_request", req.id),
+                           events=audit.events_for("visit_request", req.id), checks=reminders.checks_for(req),
+                           feedback=reminders.feedback_for(req), resolve_form=DeleteForm(),
                            warnings=sitecheck.messages(req.site_warnings)), status
 
 
@@ -220,3 +221,38 @@ def _save_module(form: ModuleForm, module: Module | None) -> bool:
         form.code.errors = [_("Dieses Kürzel ist schon vergeben.")]
         return False
     return True
+
+
+@bp.route("/logistik/<int:check_id>/erledigt", methods=["POST"])
+@role_required(Role.PLANNER)
+def logistics_resolved(check_id: int):
+    check = db.session.get(LogisticsCheck, check_id) or abort(404)
+    if DeleteForm().validate_on_submit():
+        reminders.resolve_logistics(current_user, check)
+        flash(_("Als erledigt markiert."), "success")
+    return redirect(url_for("staff.request_detail", request_id=check.request_id))
+
+
+@bp.route("/postausgang")
+@role_required(Role.VIEWER)
+def outbox_list():
+    """Every queued, sent, failed or skipped mail: staff see what reached whom and what did not."""
+    status = request.args.get("status", "")
+    query = db.select(Reminder).order_by(Reminder.id.desc())
+    if status in {s.value for s in ReminderStatus}:
+        query = query.where(Reminder.status == status)
+    pagination = db.paginate(query, per_page=50, error_out=False)
+    return render_template("staff/outbox.html", pagination=pagination, status=status, counts=outbox.counts(),
+                           form=DeleteForm())
+
+
+@bp.route("/postausgang/<int:reminder_id>/erneut", methods=["POST"])
+@role_required(Role.PLANNER)
+def outbox_resend(reminder_id: int):
+    row = db.session.get(Reminder, reminder_id) or abort(404)
+    if DeleteForm().validate_on_submit() and outbox.resend(current_user, row):
+        flash(_("Die E-Mail wird erneut versandt."), "success")
+    else:
+        flash(_("Diese E-Mail kann nicht erneut versandt werden (nur fehlgeschlagene mit erhaltenem Text)."),
+              "warning")
+    return redirect(url_for("staff.outbox_list", status=request.args.get("status", "")))
