@@ -40,6 +40,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
 
     db.init_app(app)
+    if uri.startswith("sqlite"):
+        with app.app_context():
+            _tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -53,6 +56,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .security import init_security
     from .staff.routes import bp as staff_bp
     from .feeds.routes import bp as feeds_bp, register_cli as register_feed_cli
+    from .api.routes import bp as api_bp
+    from .host.routes import bp as host_bp
+    from .reports.routes import bp as reports_bp
     from .tour.routes import bp as tour_bp
     from .web import bp as web_bp, init_errors
 
@@ -68,11 +74,44 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(tour_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(host_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(reports_bp)
     register_feed_cli(app)
     register_cli(app)
+    _init_scheduler(app)
     from .feeds.fastpath import ConditionalFeeds
     app.wsgi_app = ConditionalFeeds(app.wsgi_app)
     return app
+
+
+def _init_scheduler(app: Flask) -> None:
+    """In the embedded default the serving process runs the scheduler, started by its first request."""
+    from scheduler.cli import register as register_scheduler_cli
+
+    register_scheduler_cli(app)
+    if app.config["SCHEDULER"]["mode"] != "inprocess" or app.testing:
+        return
+    started = []
+
+    @app.before_request
+    def _start_scheduler():
+        if not started:
+            from scheduler import ensure_started
+            ensure_started(app)
+            started.append(True)
+
+
+def _tune_sqlite(engine) -> None:
+    """The web app and the in-process scheduler write to one file: wait for the lock instead of failing."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.close()
 
 
 def _select_locale() -> str:

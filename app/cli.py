@@ -1,4 +1,4 @@
-"""Command line: `flask --app app seed-demo`, `flask --app app create-user`."""
+"""Command line: `flask --app app seed-demo`, `create-user`, `api-token`."""
 from __future__ import annotations
 
 import click
@@ -34,3 +34,17 @@ def register_cli(app: Flask) -> None:
         except users.UserError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"created {user.role.value} {user.email}")
+
+    @app.cli.command("api-token")
+    @click.argument("email")
+    @click.argument("name")
+    def api_token(email: str, name: str) -> None:
+        """Issue a JSON API token for a staff account (printed once; it has the account's role)."""
+        from .extensions import db
+        from .models import User
+        from .services import api_tokens
+
+        user = db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"no staff account {email}")
+        click.echo(api_tokens.issue(user, name))

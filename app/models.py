@@ -8,7 +8,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .extensions import db
 
@@ -61,7 +61,25 @@ class BlackoutKind(str, enum.Enum):
     OTHER = "other"
 
 
-UTC_DATETIME = sa.DateTime(timezone=True)
+class UTCDateTime(sa.TypeDecorator):
+    """An instant: stored as UTC, read back timezone-aware on every database (SQLite forgets the zone)."""
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+UTC_DATETIME = UTCDateTime()
 
 
 class User(UserMixin, db.Model):
@@ -236,25 +254,105 @@ class AuditEvent(db.Model):
     user: Mapped[Optional[User]] = relationship()
 
 
+class ReminderStatus(str, enum.Enum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"    # permanent: the server refused it, or the retries ran out
+    SKIPPED = "skipped"  # no longer relevant when its turn came (e.g. a reminder after the visit)
+
+
 class Reminder(db.Model):
-    """Outbox row: one e-mail to send; `dedupe_key` makes queueing idempotent."""
+    """Outbox row: one e-mail to send; `dedupe_key` makes queueing idempotent (one row per visit date x kind)."""
     __tablename__ = "reminder"
+    __table_args__ = (sa.Index("ix_reminder_pending", "status", "next_attempt_at", "id"),)  # the claim order
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
     dedupe_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
     request_id: Mapped[Optional[int]] = mapped_column(
         sa.ForeignKey("visit_request.id", ondelete="SET NULL"), index=True)
+    visit_uid: Mapped[Optional[str]] = mapped_column(sa.String(36), index=True)
     to_addr: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
     language: Mapped[str] = mapped_column(sa.String(2), default="de")
+    status: Mapped[ReminderStatus] = mapped_column(_enum(ReminderStatus), default=ReminderStatus.QUEUED)
     due_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+    expires_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)  # after this it is skipped, not sent
+    claimed_until: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)  # SQLite lease of a sender
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     message_id: Mapped[Optional[str]] = mapped_column(sa.String(200))
     attachment_ics: Mapped[str] = mapped_column(sa.Text, default="")  # the visit as iCalendar, for the host's calendar
     created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+
+
+class HostLinkMixin:
+    """What a host answers through a secret link in a mail about one visit date (the link is stored hashed)."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_request.id", ondelete="CASCADE"), index=True)
+    visit_uid: Mapped[str] = mapped_column(sa.String(36))
+    visit_start: Mapped[date]
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+
+    @declared_attr
+    def request(cls) -> Mapped[VisitRequest]:
+        return relationship()
+
+
+class LogisticsCheck(HostLinkMixin, db.Model):
+    """The host's answer to the logistics check two weeks before a visit; a problem flags the visit for staff."""
+    __tablename__ = "logistics_check"
+    __table_args__ = (sa.UniqueConstraint("visit_uid", "visit_start", name="uq_logistics_check_visit"),)
+    answered_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+    space_ok: Mapped[Optional[bool]]
+    power_ok: Mapped[Optional[bool]]
+    access_ok: Mapped[Optional[bool]]
+    problem: Mapped[str] = mapped_column(sa.Text, default="")
+    resolved_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+
+    @property
+    def flagged(self) -> bool:
+        """A reported problem that staff have not yet dealt with."""
+        return self.answered_at is not None and self.resolved_at is None and not (
+            self.space_ok and self.power_ok and self.access_ok and not self.problem)
+
+
+class Feedback(HostLinkMixin, db.Model):
+    """What the host tells us the day after a visit: rating, comments and participants actually reached."""
+    __tablename__ = "feedback"
+    __table_args__ = (sa.UniqueConstraint("visit_uid", "visit_start", name="uq_feedback_visit"),
+                      sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+                      sa.CheckConstraint("participants_reached IS NULL OR participants_reached BETWEEN 0 AND 2000",
+                                         name="reached"))
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+    rating: Mapped[Optional[int]]
+    comments: Mapped[str] = mapped_column(sa.Text, default="")
+    participants_reached: Mapped[Optional[int]]
+
+
+class ApiToken(db.Model):
+    """A staff account's token for the JSON API (stored only as its hash); it carries the account's role."""
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+    user: Mapped[User] = relationship()
+
+
+class SchedulerLock(db.Model):
+    """Who runs the scheduler and when it last said so (SQLite's lock; on PostgreSQL only the heartbeat)."""
+    __tablename__ = "scheduler_lock"
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(sa.String(120))
+    acquired_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
 
 
 class TourStatus(str, enum.Enum):

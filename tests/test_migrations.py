@@ -26,7 +26,7 @@ def test_upgrade_fresh_database_to_head_matches_models(empty_app):
         with db.engine.connect() as conn:
             version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
-        assert version == "0006"
+        assert version == "0008"
         assert diff == [], diff
         downgrade(revision="base")
         with db.engine.connect() as conn:

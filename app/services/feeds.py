@@ -187,6 +187,12 @@ def _subscriber(token_hash: str) -> _Subscriber | None:
     return sub
 
 
+def partner_by_token(token: str) -> Partner | None:
+    """The partner whose live (not revoked) feed token this is; the same token opens their report."""
+    row = db.session.scalar(sa.select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
+    return row.partner if row is not None and row.revoked_at is None else None
+
+
 def partner_feed(token: str) -> Feed | None:
     """The partner's feed, or None for an unknown or revoked token; records the fetch (at most every 5 minutes).
 
