@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if test_config:
         app.config.update(test_config)
+    _refuse_unsafe_production(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{Path(app.instance_path) / 'labtour.sqlite'}"
     if uri.startswith("postgresql://"):
@@ -83,6 +84,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .feeds.fastpath import ConditionalFeeds
     app.wsgi_app = ConditionalFeeds(app.wsgi_app)
     return app
+
+
+DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    """With PRODUCTION set, start only with a real secret key, and send cookies over HTTPS only."""
+    if not app.config.get("PRODUCTION"):
+        return
+    secret = str(app.config.get("SECRET_KEY") or "")
+    if secret == DEFAULT_SECRET or len(secret) < 32:
+        raise RuntimeError("LabTour refuses to start in production with the default or a short SECRET_KEY: "
+                           "set LABTOUR_SECRET_KEY to a random value of at least 32 characters "
+                           "(python -c 'import secrets; print(secrets.token_urlsafe(48))').")
+    app.config["SESSION_COOKIE_SECURE"] = True
 
 
 def _init_scheduler(app: Flask) -> None:

@@ -1,11 +1,14 @@
 """Form fields shared by the feature forms."""
 from __future__ import annotations
 
+import re
+
+from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations
 from wtforms import Form
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FloatField, SelectMultipleField
+from wtforms import FieldList, FloatField, FormField, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 
@@ -37,8 +40,30 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_control(value):
+    """Typed text never carries control characters (PostgreSQL refuses NUL; none belongs in a form)."""
+    return _CONTROL.sub("", value) if isinstance(value, str) else value
+
+
+class _CleanFields:
+    def bind_field(self, form, unbound_field, options):
+        if issubclass(unbound_field.field_class, (FieldList, FormField)):  # their inner fields are filtered
+            return unbound_field.bind(form=form, **options)
+        filters = [*unbound_field.kwargs.get("filters", ()), strip_control]
+        return unbound_field.bind(form=form, filters=filters, **options)
+
+
+class LabForm(FlaskForm):
+    """Every LabTour form: CSRF from Flask-WTF, control characters removed from whatever is typed."""
+    class Meta(_CleanFields):
+        pass
+
+
 class SubForm(Form):
     """A form nested in a FlaskForm: no CSRF token of its own, WTForms' messages in the user's language."""
-    class Meta:
+    class Meta(_CleanFields):
         def get_translations(self, form):
             return translations

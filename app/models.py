@@ -376,6 +376,7 @@ class Tour(db.Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
     published_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")  # raised by every change: stale edits lose
 
     visits: Mapped[list["Visit"]] = relationship(
         back_populates="tour", cascade="all, delete-orphan", order_by="(Visit.start, Visit.half)")
@@ -473,3 +474,22 @@ class FeedToken(db.Model):
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
     last_fetched_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
     partner: Mapped[Partner] = relationship(back_populates="tokens")
+
+
+# No double booking, enforced by PostgreSQL itself: within one tour version no two visits share a half-day.
+# (SQLite serialises writes; there the tour's revision check and the planner's rules in the same transaction hold.)
+VISIT_SLOTS_DDL = (
+    'ALTER TABLE visit ADD COLUMN slots int4range GENERATED ALWAYS AS (int4range('
+    '("start" - DATE \'2000-01-01\') * 2 + (CASE WHEN half = \'pm\' THEN 1 ELSE 0 END), '
+    '("end" - DATE \'2000-01-01\') * 2 + (CASE WHEN half = \'am\' THEN 1 ELSE 2 END))) STORED',
+    "ALTER TABLE visit ADD CONSTRAINT ex_visit_no_double_booking EXCLUDE USING gist "
+    "(tour_id WITH =, slots WITH &&) DEFERRABLE INITIALLY DEFERRED",
+)
+
+
+@sa.event.listens_for(Visit.__table__, "after_create")
+def _visit_slots(target, connection, **kw):
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+        for statement in VISIT_SLOTS_DDL:
+            connection.execute(sa.text(statement))

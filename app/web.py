@@ -16,6 +16,29 @@ def index():
     return render_template("index.html")
 
 
+@bp.route("/healthz")
+def healthz():
+    """For the load balancer and monitoring: the database answers, and when the scheduler last said so."""
+    from flask import current_app, jsonify
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from scheduler.lock import heartbeat_age
+
+    try:
+        db.session.execute(text("SELECT 1"))
+        age = heartbeat_age()
+        database = "ok"
+    except SQLAlchemyError:
+        db.session.rollback()
+        database, age = "unreachable", None
+    stale = float(current_app.config["SCHEDULER"]["lock_stale_s"])
+    scheduler = "never ran" if age is None else ("ok" if age <= stale else "stale")
+    body = {"database": database, "scheduler": scheduler,
+            "scheduler_heartbeat_age_s": None if age is None else round(age, 1)}
+    return jsonify(body), 200 if database == "ok" else 503
+
+
 @bp.route("/datenschutz")
 def privacy():
     return render_template("privacy.html")

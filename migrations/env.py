@@ -68,8 +68,8 @@ def run_migrations_offline():
 
 
 def _include_object(obj, name, type_, reflected, compare_to):
-    """APScheduler creates and owns its job store table; migrations leave it alone."""
-    return not (type_ == "table" and name == "apscheduler_jobs")
+    """APScheduler owns its job store table; visit.slots is PostgreSQL-only DDL (migration 0009)."""
+    return not ((type_ == "table" and name == "apscheduler_jobs") or (type_ == "column" and name == "slots"))
 
 
 def run_migrations_online():

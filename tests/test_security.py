@@ -82,3 +82,25 @@ def test_secret_links_are_redacted_in_access_logs(app):
     finally:
         logger.removeHandler(handler)
     assert records == ['127.0.0.1 - - "GET /verwalten/<token> HTTP/1.1" 200', '"GET /feeds/<token>.ics HTTP/1.1" 304']
+
+
+def test_healthz_reports_database_and_scheduler_heartbeat(app, client):
+    body = client.get("/healthz").get_json()
+    assert body == {"database": "ok", "scheduler": "never ran", "scheduler_heartbeat_age_s": None}
+    from scheduler.lock import LeaderLock
+    lock = LeaderLock(app, "web-1")
+    assert lock.try_acquire()
+    body = client.get("/healthz").get_json()
+    assert body["scheduler"] == "ok" and body["scheduler_heartbeat_age_s"] < 5
+    lock.release()
+
+
+def test_production_refuses_the_default_secret_key(tmp_path, monkeypatch):
+    import pytest
+    from app import create_app
+    monkeypatch.setenv("LABTOUR_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
+    app = create_app({"PRODUCTION": True, "SECRET_KEY": "x" * 40,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True

@@ -46,6 +46,8 @@ STAFF_ROUTES = [
     ("GET", "/staff/postausgang", Role.VIEWER),
     ("POST", "/staff/postausgang/{remid}/erneut", Role.PLANNER),
     ("POST", "/staff/logistik/{cid}/erledigt", Role.PLANNER),
+    ("GET", "/staff/kontakte/{coid}/auskunft.json", Role.ADMIN),
+    ("POST", "/staff/kontakte/{coid}/loeschen", Role.ADMIN),
     ("GET", "/staff/bericht", Role.VIEWER),
     ("GET", "/staff/bericht.csv", Role.VIEWER),
 ]
@@ -80,7 +82,8 @@ def ids(app, make_request):
         db.session.add(check)
         db.session.commit()
         remid = db.session.scalar(sa.select(Reminder.id))
-        return {"cid": check.id, "remid": remid, "pid": partner.id, "rid": rid, "bid": blackout.id, "mid": db.session.scalar(sa.select(Module.id)), "tid": tour.id,
+        coid = db.session.get(VisitRequest, rid).contact_id
+        return {"coid": coid, "cid": check.id, "remid": remid, "pid": partner.id, "rid": rid, "bid": blackout.id, "mid": db.session.scalar(sa.select(Module.id)), "tid": tour.id,
                 "vid": tour.visits[0].id}
 
 
@@ -253,3 +256,25 @@ def test_demo_data_requests_are_shown(app, client, login):
     login(Role.VIEWER)
     page = client.get("/staff/anfragen?district=Cuxhaven").get_data(as_text=True)
     assert "Cuxhaven" in page and "Seite 1 von" in page
+
+
+def test_admin_exports_and_erases_a_contact(app, client, login, make_request):
+    import json
+    rid, token = make_request(message="Bitte Parkplatz am Hintereingang nutzen")
+    login(Role.ADMIN)
+    with app.app_context():
+        contact_id = db.session.get(VisitRequest, rid).contact_id
+    export = client.get(f"/staff/kontakte/{contact_id}/auskunft.json")
+    assert export.status_code == 200 and "attachment" in export.headers["Content-Disposition"]
+    data = json.loads(export.data)
+    assert data["contact"]["email"] == "imke.dierks@schule.example"
+    assert data["requests"][0]["message"] == "Bitte Parkplatz am Hintereingang nutzen"
+    assert data["requests"][0]["site"]["onsite_name"] == "Hauke Gerdes"
+    assert data["emails"][0]["kind"] == "request_received"
+    page = client.post(f"/staff/kontakte/{contact_id}/loeschen", data={"request_id": rid}, follow_redirects=True)
+    assert "Die Kontaktdaten sind gelöscht" in page.get_data(as_text=True)
+    with app.app_context():
+        req = db.session.get(VisitRequest, rid)
+        assert req.contact.email.endswith("@invalid") and req.contact.name == "" and req.message == ""
+        assert req.logistics.onsite_name == "" and req.participants == 60, "the statistics stay"
+    assert "imke.dierks" not in client.get(f"/staff/anfragen/{rid}").get_data(as_text=True)

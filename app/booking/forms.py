@@ -6,12 +6,11 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FieldList, FormField, HiddenField, IntegerField, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..forms import DecimalCommaField, MultiCheckboxField, SubForm
+from ..forms import DecimalCommaField, LabForm, MultiCheckboxField, SubForm
 from ..models import OrgKind
 from ..services import blackouts, region, sitecheck
 
@@ -34,7 +33,7 @@ class WindowForm(SubForm):
     end = DateField(_l("bis"), validators=[Optional()])
 
 
-class VisitDetailsForm(FlaskForm):
+class VisitDetailsForm(LabForm):
     """What a host may still change through the manage link: dates, groups, site facts."""
     windows = FieldList(FormField(WindowForm), min_entries=3, max_entries=3)
     half_days = SelectField(_l("Aufenthaltsdauer"), choices=HALF_DAY_CHOICES, coerce=int, default=4)
@@ -174,6 +173,6 @@ class RequestForm(VisitDetailsForm):
         return data
 
 
-class CancelForm(FlaskForm):
+class CancelForm(LabForm):
     confirm = BooleanField(_l("Ja, ich möchte die Anfrage stornieren."), validators=[
         DataRequired(_l("Bitte bestätigen Sie die Stornierung."))])

@@ -5,7 +5,6 @@ from flask import (Blueprint, abort, current_app, flash, make_response, redirect
                    url_for)
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -14,6 +13,7 @@ from ..extensions import db, limiter
 from ..models import Organisation, Partner, Role
 from ..security import hash_token
 from ..services import feeds, region
+from ..forms import LabForm
 
 bp = Blueprint("feeds", __name__)
 
@@ -59,7 +59,7 @@ def visit_ics(uid: str):
     return ics_response(feeds.visit_feed(entry), "innovationlab.ics")
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(LabForm):
     name = StringField(_l("Name"), validators=[InputRequired(_l("Bitte einen Namen angeben.")), Length(max=200)])
     districts = SelectMultipleField(_l("Landkreise (leer = ganze Tour)"), validators=[Optional()])
     organisation_id = SelectField(_l("oder nur eine Einrichtung"), coerce=int, validators=[Optional()])
@@ -96,14 +96,14 @@ def partner(partner_id: int):
     p = db.session.get(Partner, partner_id) or abort(404)
     token = session.pop("new_feed_token", None)
     return render_template("feeds/partner.html", p=p, links=_links(token) if token else None,
-                           active=feeds.active_token(p), form=FlaskForm())
+                           active=feeds.active_token(p), form=LabForm())
 
 
 @bp.route("/staff/partner/<int:partner_id>/<action>", methods=["POST"])
 @role_required(Role.PLANNER)
 def partner_action(partner_id: int, action: str):
     p = db.session.get(Partner, partner_id) or abort(404)
-    if action not in ("neu", "sperren") or not FlaskForm().validate_on_submit():
+    if action not in ("neu", "sperren") or not LabForm().validate_on_submit():
         abort(400)
     if action == "neu":
         session["new_feed_token"] = feeds.regenerate(current_user, p)

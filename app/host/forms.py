@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from ..forms import LabForm
 
 
-class LogisticsForm(FlaskForm):
+class LogisticsForm(LabForm):
     space_ok = BooleanField(_l("Die freie Fläche für den Truck ist am Besuchstag frei."))
     power_ok = BooleanField(_l("Der Stromanschluss ist vorhanden und freigegeben."))
     access_ok = BooleanField(_l("Die Zufahrt ist für einen Lkw möglich."))
@@ -20,7 +20,7 @@ class LogisticsForm(FlaskForm):
             raise ValidationError(_l("Bitte beschreiben Sie kurz, was nicht passt, damit wir reagieren können."))
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(LabForm):
     rating = RadioField(_l("Wie hat Ihnen der Besuch gefallen?"), coerce=int,
                         choices=[(5, _l("sehr gut")), (4, _l("gut")), (3, _l("mittel")), (2, _l("weniger gut")),
                                  (1, _l("schlecht"))],

@@ -39,7 +39,7 @@ def purge(now: datetime | None = None) -> dict[str, int]:
     for req in db.session.scalars(sa.select(VisitRequest).where(VisitRequest.status.in_(ENDED))).all():
         if req.updated_at.date() < delete_before and not req.contact.anonymised_at:
             if _referenced(req.id):
-                _anonymise(req, now)  # its visits stay in old tour versions; the person goes
+                anonymise(req, now)  # its visits stay in old tour versions; the person goes
                 result["anonymised"] += 1
             else:
                 _delete(req)
@@ -54,7 +54,7 @@ def purge(now: datetime | None = None) -> dict[str, int]:
     for req in candidates:
         last = max(last_visit.get(req.id) or date.min, req.updated_at.date())
         if last < anonymise_before:
-            _anonymise(req, now)
+            anonymise(req, now)
             result["anonymised"] += 1
 
     cutoff = now - timedelta(days=int(cfg["outbox_days"]))
@@ -73,7 +73,7 @@ def _referenced(request_id: int) -> bool:
                                      (Leg, Leg.from_request_id), (Leg, Leg.to_request_id)))
 
 
-def _anonymise(req: VisitRequest, now: datetime) -> None:
+def anonymise(req: VisitRequest, now: datetime) -> None:
     """Keep what statistics need (organisation, dates, participants); remove who and what they wrote."""
     contact = req.contact
     contact.name, contact.email, contact.phone = "", f"anonymised-{contact.id}@invalid", ""

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -142,6 +143,34 @@ def _draft(tour: Tour) -> None:
         raise TourError(_("Nur Entwürfe können geändert werden. Veröffentlichte Versionen bleiben, wie sie sind."))
 
 
+def _claim(tour: Tour) -> None:
+    """Take the tour for this change: refused when someone else changed it since it was read.
+
+    The conditional UPDATE also locks the tour's row, so concurrent changes to one tour queue up on PostgreSQL
+    and the later ones find a newer revision; SQLite serialises the writes anyway.
+    """
+    seen = tour.revision
+    taken = db.session.execute(sa.update(Tour).where(Tour.id == tour.id, Tour.revision == seen)
+                               .values(revision=seen + 1).execution_options(synchronize_session=False)).rowcount
+    if taken != 1:
+        db.session.rollback()
+        raise TourError(_("Die Tour wurde gerade von jemand anderem geändert. Bitte prüfen Sie den neuen Stand "
+                          "und versuchen Sie es noch einmal."))
+    tour.revision = seen + 1
+    db.session.flush()
+
+
+def _commit() -> None:
+    """Commit a tour change; the database's own no-double-booking check can still say no (PostgreSQL)."""
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        if "ex_visit_no_double_booking" not in str(exc.orig):
+            raise
+        raise TourError(_("An diesem Tag ist das Lab schon bei einer anderen Einrichtung.")) from exc
+
+
 def _removed(tour: Tour) -> set[int]:
     return {u.request_id for u in tour.unplaced if u.reason == REMOVED}
 
@@ -157,6 +186,8 @@ def move(user: User, tour: Tour, visit: Visit, new_start: date, half: str | None
     end = new_start + timedelta(days=length)
     if pv.half_day and half not in ("am", "pm"):
         half = "am"
+    if (new_start, half if pv.half_day else None) == (visit.start, visit.half):
+        raise TourError(_("Der Besuch liegt schon an diesem Tag."))
     stops = _stops_except(tour, visit)
     stops.append(Stop(pv.id, new_start, end, half if pv.half_day else None))
     plan = planner.evaluate(problem, stops)
@@ -165,10 +196,11 @@ def move(user: User, tour: Tour, visit: Visit, new_start: date, half: str | None
         raise TourError(_explain(problems))
     before = {"start": visit.start.isoformat(), "end": visit.end.isoformat()}
     locked = {v.request_id for v in tour.visits if v.locked} | ({visit.request_id} if lock else set())
+    _claim(tour)
     _store(tour, plan, locked, _removed(tour))
     audit.record(user, "tour", tour.id, "moved", {"request": visit.request_id, **before},
                  {"request": visit.request_id, "start": new_start.isoformat(), "end": end.isoformat()})
-    db.session.commit()
+    _commit()
 
 
 def _stops_except(tour: Tour, visit: Visit) -> list[Stop]:
@@ -195,9 +227,10 @@ def _explain(problems: list[str]) -> str:
 
 def set_locked(user: User, tour: Tour, visit: Visit, locked: bool) -> None:
     _draft(tour)
+    _claim(tour)
     visit.locked = locked
     audit.record(user, "tour", tour.id, "locked" if locked else "unlocked", None, {"request": visit.request_id})
-    db.session.commit()
+    _commit()
 
 
 def remove(user: User, tour: Tour, visit: Visit) -> None:
@@ -208,9 +241,10 @@ def remove(user: User, tour: Tour, visit: Visit) -> None:
     stops = _stops_except(tour, visit)
     plan = planner.evaluate(problem, stops)
     plan.unserved = [u for u in plan.unserved if _rid(u.visit) not in removed]
+    _claim(tour)
     _store(tour, plan, {v.request_id for v in tour.visits if v.locked and v.id != visit.id}, removed)
     audit.record(user, "tour", tour.id, "removed", {"request": visit.request_id}, None)
-    db.session.commit()
+    _commit()
 
 
 def replan(user: User, tour: Tour) -> None:
@@ -220,9 +254,10 @@ def replan(user: User, tour: Tour) -> None:
     removed = _removed(tour)
     problem, _by_id = build_problem(tour.horizon_start, tour.horizon_end, fixed=locked, exclude=removed)
     plan = planner.solve(problem)
+    _claim(tour)
     _store(tour, plan, set(locked), removed)
     audit.record(user, "tour", tour.id, "replanned", None, summary(tour))
-    db.session.commit()
+    _commit()
 
 
 def published() -> Tour | None:
@@ -235,6 +270,7 @@ def publish(user: User, tour: Tour) -> dict[str, int]:
     from . import feeds  # feeds read the published tour through this module
 
     _draft(tour)
+    _claim(tour)
     old = published()
     old_dates = {v.request_id: (v.start, v.end) for v in old.visits} if old else {}
     new_dates = {v.request_id: (v.start, v.end) for v in tour.visits}
@@ -263,7 +299,7 @@ def publish(user: User, tour: Tour) -> dict[str, int]:
         outbox.queue_for_request(req, "visit_cancelled", "visit_cancelled", f"visit_cancelled:{tour.id}:{req.id}",
                                  old=old_dates[request_id])
     audit.record(user, "tour", tour.id, "published", None, {**summary(tour), **counts})
-    db.session.commit()
+    _commit()
     feeds.forget()
     outbox.kick()
     return counts
@@ -292,6 +328,7 @@ def _carry_feed_state(old: Tour | None, new: Tour) -> None:
 
 def discard(user: User, tour: Tour) -> None:
     _draft(tour)
+    _claim(tour)
     audit.record(user, "tour", tour.id, "discarded", summary(tour), None)
     db.session.delete(tour)
     db.session.commit()

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (BooleanField, DateField, FloatField, IntegerField, PasswordField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..models import BlackoutKind, OrgKind, RequestStatus
+from ..forms import LabForm
 
 STATUS_LABELS = {
     RequestStatus.REQUESTED.value: _l("angefragt"), RequestStatus.APPROVED.value: _l("angenommen"),
@@ -24,14 +24,14 @@ BLACKOUT_LABELS = {BlackoutKind.MAINTENANCE.value: _l("Wartung"), BlackoutKind.A
                    BlackoutKind.OTHER.value: _l("Sonstiges")}
 
 
-class LoginForm(FlaskForm):
+class LoginForm(LabForm):
     email = StringField(_l("E-Mail"), validators=[InputRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
                                                   Length(max=254)])
     password = PasswordField(_l("Passwort"), validators=[InputRequired(_l("Bitte geben Sie Ihr Passwort an.")),
                                                          Length(max=200)])
 
 
-class FilterForm(FlaskForm):
+class FilterForm(LabForm):
     class Meta:
         csrf = False
 
@@ -44,14 +44,14 @@ class FilterForm(FlaskForm):
     q = StringField(_l("Suche"), validators=[Optional(), Length(max=100)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(LabForm):
     action = SelectField(choices=[("approve", _l("Annehmen")), ("waitlist", _l("Auf die Warteliste")),
                                   ("decline", _l("Ablehnen"))])
     reason = TextAreaField(_l("Begründung (wird der anfragenden Person mitgeteilt)"),
                            validators=[Length(max=1000, message=_l("Höchstens %(max)d Zeichen."))])
 
 
-class BlackoutForm(FlaskForm):
+class BlackoutForm(LabForm):
     start = DateField(_l("von"), validators=[InputRequired(_l("Bitte ein Datum angeben."))])
     end = DateField(_l("bis"), validators=[InputRequired(_l("Bitte ein Datum angeben."))])
     kind = SelectField(_l("Art"), choices=list(BLACKOUT_LABELS.items()))
@@ -65,14 +65,14 @@ class BlackoutForm(FlaskForm):
         return ok
 
 
-class PinForm(FlaskForm):
+class PinForm(LabForm):
     lat = FloatField(_l("Breite (z. B. 53.3326)"), validators=[InputRequired(_l("Bitte eine Zahl angeben.")),
                                                                NumberRange(47, 56, _l("Bitte 47 bis 56."))])
     lon = FloatField(_l("Länge (z. B. 8.4631)"), validators=[InputRequired(_l("Bitte eine Zahl angeben.")),
                                                              NumberRange(5, 16, _l("Bitte 5 bis 16."))])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(LabForm):
     file = FileField(_l("Kalenderdatei (.ics)"), validators=[FileAllowed(["ics"], _l("Bitte eine .ics-Datei wählen."))])
     url = StringField(_l("oder Adresse eines Kalenders (https://…)"), validators=[Optional(), Length(max=500)])
 
@@ -84,11 +84,11 @@ class ImportForm(FlaskForm):
         return ok
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(LabForm):
     pass
 
 
-class ModuleForm(FlaskForm):
+class ModuleForm(LabForm):
     code = StringField(_l("Kürzel"), validators=[InputRequired(), Length(max=40), Regexp(
         r"^[a-z0-9-]+$", message=_l("Nur Kleinbuchstaben, Ziffern und Bindestriche."))])
     name_de = StringField(_l("Name (deutsch)"), validators=[InputRequired(), Length(max=120)])

@@ -1,6 +1,7 @@
 """Staff area: log in, review requests, manage blackouts and the module catalogue."""
 from __future__ import annotations
 
+import json
 import os
 from datetime import date, timedelta
 
@@ -10,9 +11,9 @@ from flask_login import current_user, login_user, logout_user
 
 from ..auth import can, role_required
 from ..extensions import db, limiter
-from ..models import Blackout, BlackoutKind, LogisticsCheck, Module, Reminder, ReminderStatus, Role
+from ..models import Blackout, BlackoutKind, Contact, LogisticsCheck, Module, Reminder, ReminderStatus, Role
 from ..services import audit, blackouts as blackout_service, geo, modules as module_service, region
-from ..services import outbox, reminders, requests as request_service, sitecheck, users
+from ..services import outbox, privacy, reminders, requests as request_service, sitecheck, users
 from ..booking.forms import PERMIT_CHOICES, POWER_CHOICES, SURFACE_CHOICES
 from .forms import (BLACKOUT_LABELS, GEO_LABELS, KIND_LABELS, STATUS_LABELS, TOUR_STATUS_LABELS, BlackoutForm,
                     DecisionForm, DeleteForm, FilterForm, ImportForm, LoginForm, ModuleForm, PinForm)
@@ -256,3 +257,31 @@ def outbox_resend(reminder_id: int):
         flash(_("Diese E-Mail kann nicht erneut versandt werden (nur fehlgeschlagene mit erhaltenem Text)."),
               "warning")
     return redirect(url_for("staff.outbox_list", status=request.args.get("status", "")))
+
+
+@bp.route("/kontakte/<int:contact_id>/auskunft.json")
+@role_required(Role.ADMIN)
+def contact_export(contact_id: int):
+    """DSGVO Art. 15: everything about one contact, to hand over."""
+    contact = db.session.get(Contact, contact_id) or abort(404)
+    audit.record(current_user, "contact", contact.id, "exported", None, None)
+    db.session.commit()
+    response = current_app.response_class(
+        json.dumps(privacy.export(contact), ensure_ascii=False, indent=2), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="auskunft-kontakt-{contact.id}.json"'
+    return response
+
+
+@bp.route("/kontakte/<int:contact_id>/loeschen", methods=["POST"])
+@role_required(Role.ADMIN)
+def contact_erase(contact_id: int):
+    """DSGVO Art. 17: the person goes, the statistics stay."""
+    contact = db.session.get(Contact, contact_id) or abort(404)
+    request_id = request.form.get("request_id", type=int)
+    if DeleteForm().validate_on_submit():
+        n = privacy.erase(current_user, contact)
+        flash(_("Die Kontaktdaten sind gelöscht (%(n)s Anfragen anonymisiert); Zahlen für die Statistik bleiben.",
+                n=n), "success")
+    if request_id:
+        return redirect(url_for("staff.request_detail", request_id=request_id))
+    return redirect(url_for("staff.requests"))
