@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
+from werkzeug.routing import IntegerConverter
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
 
+    app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
     if uri.startswith("sqlite"):
         with app.app_context():
@@ -69,6 +71,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals.update(get_locale=flask_babel.get_locale)
     init_auth(app)
     init_security(app)
+    from .logs import init_logging
+    init_logging(app)
     init_errors(app)
     app.register_blueprint(web_bp)
     app.register_blueprint(booking_bp)
@@ -84,6 +88,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .feeds.fastpath import ConditionalFeeds
     app.wsgi_app = ConditionalFeeds(app.wsgi_app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in a URL: larger numbers than a database key can hold are a plain 404, not an overflow."""
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 DEFAULT_SECRET = "dev-only-insecure-secret-change-me"

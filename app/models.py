@@ -176,7 +176,7 @@ class VisitRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow, onupdate=utcnow)
 
-    organisation: Mapped[Organisation] = relationship(back_populates="requests")
+    organisation: Mapped[Organisation] = relationship(back_populates="requests", lazy="joined", innerjoin=True)
     contact: Mapped[Contact] = relationship()
     windows: Mapped[list["RequestWindow"]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="RequestWindow.start")
@@ -346,6 +346,18 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
+class PasswordReset(db.Model):
+    """A single-use, expiring link to set a new password (only the token's hash is stored)."""
+    __tablename__ = "password_reset"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTC_DATETIME)
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
+    user: Mapped[User] = relationship()
+
+
 class SchedulerLock(db.Model):
     """Who runs the scheduler and when it last said so (SQLite's lock; on PostgreSQL only the heartbeat)."""
     __tablename__ = "scheduler_lock"
@@ -378,8 +390,8 @@ class Tour(db.Model):
     published_at: Mapped[Optional[datetime]] = mapped_column(UTC_DATETIME)
     revision: Mapped[int] = mapped_column(default=0, server_default="0")  # raised by every change: stale edits lose
 
-    visits: Mapped[list["Visit"]] = relationship(
-        back_populates="tour", cascade="all, delete-orphan", order_by="(Visit.start, Visit.half)")
+    visits: Mapped[list["Visit"]] = relationship(  # pages show every visit with its host: load them in one go
+        back_populates="tour", cascade="all, delete-orphan", order_by="(Visit.start, Visit.half)", lazy="selectin")
     legs: Mapped[list["Leg"]] = relationship(back_populates="tour", cascade="all, delete-orphan", order_by="Leg.seq")
     unplaced: Mapped[list["Unplaced"]] = relationship(back_populates="tour", cascade="all, delete-orphan")
 
@@ -400,7 +412,7 @@ class Visit(db.Model):
     sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE: raised whenever the dates change
     modified_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
     tour: Mapped[Tour] = relationship(back_populates="visits")
-    request: Mapped[VisitRequest] = relationship()
+    request: Mapped[VisitRequest] = relationship(lazy="joined", innerjoin=True)
 
 
 class Leg(db.Model):

@@ -8,7 +8,7 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, g
+from flask import Flask, abort, g, request
 
 
 def new_token() -> str:
@@ -38,8 +38,9 @@ def csp_nonce() -> str:
 
 
 class RedactTokens(logging.Filter):
-    """Secret links (manage, feed) never reach a log line, e.g. the development server's access log."""
-    PATTERN = re.compile(r"/(verwalten|feeds)/[A-Za-z0-9_\-]{16,}")
+    """Secret links (manage, feed, partner report, host answers, password reset) never reach a log line."""
+    PATTERN = re.compile(r"/(verwalten|feeds|partner|gastgeber/logistik|gastgeber/rueckmeldung|staff/passwort-neu)"
+                         r"/[A-Za-z0-9_\-]{16,}")
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -70,6 +71,13 @@ def init_security(app: Flask) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(RedactTokens())
+
+    @app.before_request
+    def _no_nul():
+        """A NUL byte has no business in a URL (PostgreSQL cannot even store one): 400, not a 500 later."""
+        if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                          for key, value in request.args.items(multi=True)):
+            abort(400)
 
     @app.after_request
     def _headers(response):

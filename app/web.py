@@ -56,6 +56,9 @@ def language(lang: str):
 
 def init_errors(app: Flask) -> None:
     def page(code: int, title: str, text: str):
+        if request.path.startswith("/api/"):  # the API answers in JSON, also when routing itself fails
+            from flask import jsonify
+            return jsonify({"message": text}), code
         return render_template("error.html", code=code, title=title, text=text), code
 
     @app.errorhandler(CSRFError)

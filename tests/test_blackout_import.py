@@ -111,3 +111,17 @@ def test_import_from_a_url(app, client, login):
         assert "https://" in bad.get_data(as_text=True)
     finally:
         server.shutdown()
+
+
+def test_upload_names_cannot_reach_the_file_system(app, client, login, tmp_path):
+    """A path in the uploaded file's name is only a label: nothing is written, nothing outside is read."""
+    import io
+    login(Role.PLANNER)
+    evil = tmp_path / "escaped.ics"
+    name = "../../../../" + str(evil).lstrip("/")
+    page = client.post("/staff/sperrzeiten/import", data={"file": (io.BytesIO(CAL.format(marker="A").encode()), name)},
+                       content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "4 neu" in page and not evil.exists()
+    with app.app_context():
+        sources = {b.source for b in db.session.scalars(sa.select(Blackout))}
+    assert sources == {"ics:escaped.ics"}, "the label keeps only the base name"

@@ -104,3 +104,28 @@ def test_production_refuses_the_default_secret_key(tmp_path, monkeypatch):
     app = create_app({"PRODUCTION": True, "SECRET_KEY": "x" * 40,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_json_logs_carry_no_personal_data_or_secret_links(tmp_path, capsys, monkeypatch):
+    import json
+    import logging
+
+    from .conftest import make_app, valid_form
+    app = make_app("sqlite", tmp_path, LOG_JSON=True)
+    client = app.test_client()
+    client.post("/anfrage/neu", data=valid_form())
+    link = client.get("/anfrage/eingegangen").get_data(as_text=True).split("/verwalten/")[1].split('"')[0]
+    client.get(f"/verwalten/{link}")
+    client.get("/staff/anfragen?q=Imke+Dierks")
+    logging.getLogger().handlers[0].flush()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    requests = [entry for entry in lines if entry["message"] == "request"]
+    assert {"method", "path", "status", "ms"} <= set(requests[0])
+    text = "\n".join(json.dumps(entry) for entry in lines)
+    assert link not in text and "imke" not in text.lower() and "/verwalten/<token>" in text
+    logging.getLogger().handlers.clear()
+
+
+def test_nul_bytes_in_urls_are_a_clean_400(client):
+    assert client.get("/api/v1/visits?district=%00").status_code == 400
+    assert client.get("/staff/login?next=a%00b").status_code == 400

@@ -57,7 +57,8 @@ RANK = {Role.VIEWER: 1, Role.PLANNER: 2, Role.ADMIN: 3}
 def test_every_rule_listed(app):
     listed = {re.sub(r"\{\w+\}|2027-03-01|festhalten|neu-planen|sperren|(?<=bericht\.)csv", "X", path) for _m, path, _r in STAFF_ROUTES}
     rules = {re.sub(r"<[^>]+>", "X", r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/staff/")}
-    assert rules - {"/staff/login", "/staff/logout"} <= listed
+    public = {"/staff/login", "/staff/logout", "/staff/passwort-vergessen", "/staff/passwort-neu/X"}
+    assert rules - public <= listed
 
 
 @pytest.fixture
@@ -278,3 +279,38 @@ def test_admin_exports_and_erases_a_contact(app, client, login, make_request):
         assert req.contact.email.endswith("@invalid") and req.contact.name == "" and req.message == ""
         assert req.logistics.onsite_name == "" and req.participants == 60, "the statistics stay"
     assert "imke.dierks" not in client.get(f"/staff/anfragen/{rid}").get_data(as_text=True)
+
+
+def test_password_reset_by_mail_is_single_use_and_expires(app, client, make_user):
+    import email
+    from datetime import datetime, timedelta, timezone
+    from email import policy
+
+    from app.models import PasswordReset
+    _id, mail_addr, _pw = make_user(Role.PLANNER)
+    known = client.post("/staff/passwort-vergessen", data={"email": mail_addr.upper()}, follow_redirects=True)
+    unknown = client.post("/staff/passwort-vergessen", data={"email": "niemand@labtour.example"},
+                          follow_redirects=True)
+    assert "Wenn es zu dieser Adresse ein Konto gibt" in known.get_data(as_text=True)
+    assert "Wenn es zu dieser Adresse ein Konto gibt" in unknown.get_data(as_text=True)
+    drain(app)
+    [path] = list((Path(app.instance_path) / "mail").glob("*.eml"))
+    text = email.message_from_bytes(path.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
+    link = re.search(r"http://127\.0\.0\.1:5000(/staff/passwort-neu/\S+)", text).group(1)
+    with app.app_context():
+        row = db.session.scalar(sa.select(Reminder).where(Reminder.kind == "password_reset"))
+        assert row.body == "", "the link does not stay in the outbox"
+    mismatch = client.post(link, data={"password": "ein-neues-passwort", "confirm": "anders"})
+    assert "stimmen nicht überein" in mismatch.get_data(as_text=True)
+    client.post(link, data={"password": "ein-neues-passwort", "confirm": "ein-neues-passwort"})
+    assert client.post("/staff/login", data={"email": mail_addr, "password": "ein-neues-passwort"}).status_code == 302
+    again = client.get(link, follow_redirects=True).get_data(as_text=True)
+    assert "abgelaufen oder wurde schon benutzt" in again
+    client.post("/staff/logout")
+    client.post("/staff/passwort-vergessen", data={"email": mail_addr})
+    later = datetime.now(timezone.utc) + timedelta(hours=1, minutes=1)  # the mail server was down for an hour
+    drain(app, later)
+    assert len(list((Path(app.instance_path) / "mail").glob("*.eml"))) == 1, "an expired reset mail is not sent"
+    with app.app_context():
+        newest = db.session.scalar(sa.select(PasswordReset).order_by(PasswordReset.id.desc()))
+        assert newest.expires_at < later and newest.used_at is None

@@ -49,6 +49,7 @@ def staff(role: Role):
                 return error(403, _("Ihre Rolle erlaubt das nicht."))
             g.api_user = user
             return view(*args, **kwargs)
+        wrapped.api_role = role  # read by the access-matrix test
         return wrapped
     return decorate
 
@@ -58,7 +59,7 @@ def _page() -> tuple[int, int]:
         page, per_page = int(request.args.get("page", 1)), int(request.args.get("per_page", 50))
     except ValueError:
         page, per_page = 0, 0
-    if page < 1 or not 1 <= per_page <= 200:
+    if not 1 <= page <= 100_000 or not 1 <= per_page <= 200:
         raise _BadPage()
     return page, per_page
 
@@ -69,7 +70,7 @@ class _BadPage(Exception):
 
 @bp.errorhandler(_BadPage)
 def _bad_page(_exc):
-    return error(400, _("page muss ab 1 zählen, per_page zwischen 1 und 200 liegen."))
+    return error(400, _("page muss zwischen 1 und 100000 liegen, per_page zwischen 1 und 200."))
 
 
 def _paged(query, render) -> dict:

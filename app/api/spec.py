@@ -4,7 +4,7 @@ from __future__ import annotations
 ERROR = {"type": "object", "required": ["message"], "properties": {
     "message": {"type": "string"},
     "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}
-PAGE = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+PAGE = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}},
         {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200,
                                                        "default": 50}}]
 VISIT = {"type": "object", "properties": {
@@ -91,7 +91,9 @@ def openapi(server: str) -> dict:
             "/requests": {
                 "get": {"summary": "Visit requests (staff: viewer)", "operationId": "listRequests",
                         "security": [{"token": []}],
-                        "parameters": PAGE + [{"name": "status", "in": "query", "schema": {"type": "string"}}],
+                        "parameters": PAGE + [{"name": "status", "in": "query", "schema": {
+                            "type": "string", "enum": ["requested", "approved", "planned", "confirmed", "completed",
+                                                       "declined", "cancelled", "waitlisted"]}}],
                         "responses": {"200": _json(_paged(REQUEST), "A page of requests"), **STAFF_ERRORS}},
                 "post": {"summary": "Request a visit (the same checks and rate limit as the form)",
                          "operationId": "createRequest",
@@ -103,7 +105,8 @@ def openapi(server: str) -> dict:
             "/requests/{id}": {"get": {
                 "summary": "One visit request (staff: viewer)", "operationId": "getRequest",
                 "security": [{"token": []}],
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "integer", "minimum": 1}}],
                 "responses": {"200": _json(REQUEST, "The request"), "404": _json(ERROR, "Unknown"),
                               **STAFF_ERRORS}}},
             "/organisations": {"get": {

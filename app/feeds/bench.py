@@ -68,8 +68,8 @@ def _seed(instance: Path) -> str:
     return f"/feeds/{token}.ics"
 
 
-def _serve(target: str, port: int, env: dict) -> subprocess.Popen:
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+def _serve(target: str, port: int, env: dict, workers: str = "2") -> subprocess.Popen:
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", workers, "-b", f"127.0.0.1:{port}",
                              "--log-level", "warning", target], cwd=ROOT, env=env)
     for _ in range(100):
         try:

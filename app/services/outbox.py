@@ -33,7 +33,7 @@ from ..models import Reminder, ReminderStatus, VisitRequest
 log = logging.getLogger(__name__)
 
 # Mails whose body holds a secret link: the body is blanked once the mail has gone (or was skipped).
-LINK_KINDS = frozenset({"request_received", "logistics_check", "feedback_request"})
+LINK_KINDS = frozenset({"request_received", "logistics_check", "feedback_request", "password_reset"})
 LEASE = timedelta(minutes=5)
 _jitter = random.Random()
 _SMTP_POLICY = policy.compat32.clone(linesep="\r\n", max_line_length=0)  # headers are folded by _encoded

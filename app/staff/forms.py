@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (BooleanField, DateField, FloatField, IntegerField, PasswordField, SelectField, StringField,
                      TextAreaField)
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..models import BlackoutKind, OrgKind, RequestStatus
 from ..forms import LabForm
@@ -29,6 +29,19 @@ class LoginForm(LabForm):
                                                   Length(max=254)])
     password = PasswordField(_l("Passwort"), validators=[InputRequired(_l("Bitte geben Sie Ihr Passwort an.")),
                                                          Length(max=200)])
+
+
+class ForgotForm(LabForm):
+    email = StringField(_l("E-Mail"), validators=[InputRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
+                                                  Length(max=254)])
+
+
+class ResetForm(LabForm):
+    password = PasswordField(_l("Neues Passwort"), validators=[
+        InputRequired(_l("Bitte geben Sie ein neues Passwort an.")),
+        Length(10, 200, _l("Mindestens 10 Zeichen, bitte."))])
+    confirm = PasswordField(_l("Neues Passwort wiederholen"), validators=[
+        EqualTo("password", _l("Die beiden Eingaben stimmen nicht überein."))])
 
 
 class FilterForm(LabForm):

@@ -16,7 +16,8 @@ from ..services import audit, blackouts as blackout_service, geo, modules as mod
 from ..services import outbox, privacy, reminders, requests as request_service, sitecheck, users
 from ..booking.forms import PERMIT_CHOICES, POWER_CHOICES, SURFACE_CHOICES
 from .forms import (BLACKOUT_LABELS, GEO_LABELS, KIND_LABELS, STATUS_LABELS, TOUR_STATUS_LABELS, BlackoutForm,
-                    DecisionForm, DeleteForm, FilterForm, ImportForm, LoginForm, ModuleForm, PinForm)
+                    DecisionForm, DeleteForm, FilterForm, ForgotForm, ImportForm, LoginForm, ModuleForm, PinForm,
+                    ResetForm)
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -40,6 +41,31 @@ def login():
             return redirect(url_for("staff.requests"))
         flash(_("E-Mail oder Passwort stimmen nicht."), "danger")
     return render_template("staff/login.html", form=form)
+
+
+@bp.route("/passwort-vergessen", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def forgot_password():
+    form = ForgotForm()
+    if form.validate_on_submit():
+        users.request_reset(form.email.data)
+        flash(_("Wenn es zu dieser Adresse ein Konto gibt, ist ein Link zum Zurücksetzen unterwegs. "
+                "Er gilt eine Stunde."), "info")
+        return redirect(url_for("staff.login"))
+    return render_template("staff/forgot.html", form=form)
+
+
+@bp.route("/passwort-neu/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def reset_password(token: str):
+    if users.valid_reset(token) is None:
+        flash(_("Dieser Link ist abgelaufen oder wurde schon benutzt. Fordern Sie bitte einen neuen an."), "warning")
+        return redirect(url_for("staff.forgot_password"))
+    form = ResetForm()
+    if form.validate_on_submit() and users.reset_password(token, form.password.data):
+        flash(_("Ihr neues Passwort gilt. Bitte melden Sie sich an."), "success")
+        return redirect(url_for("staff.login"))
+    return render_template("staff/reset.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -119,14 +145,12 @@ def pin(request_id: int):
 
 
 @bp.route("/sperrzeiten", methods=["GET", "POST"])
-@role_required(Role.VIEWER)
+@role_required(Role.VIEWER, post=Role.PLANNER)
 def blackouts():
     year = request.args.get("jahr", date.today().year, type=int)
     year = min(max(year, 2000), 2100)
     form = BlackoutForm()
     if request.method == "POST":
-        if not can(current_user, Role.PLANNER):
-            abort(403)
         if form.validate_on_submit():
             blackout_service.add_blackout(current_user, form.start.data, form.end.data,
                                           BlackoutKind(form.kind.data), form.reason.data)

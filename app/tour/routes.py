@@ -45,14 +45,12 @@ def _visit(tour: Tour, visit_id: int) -> Visit:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@role_required(Role.VIEWER)
+@role_required(Role.VIEWER, post=Role.PLANNER)
 def index():
     form = PlanForm()
     if request.method == "GET" and not form.start.data:
         form.start.data, form.end.data = _next_half_year(date.today())
     if request.method == "POST":
-        if not can(current_user, Role.PLANNER):
-            abort(403)
         if form.validate_on_submit():
             try:
                 tour = tours.plan_tour(current_user, form.start.data, form.end.data)
