@@ -74,9 +74,10 @@ def init_security(app: Flask) -> None:
 
     @app.before_request
     def _no_nul():
-        """A NUL byte has no business in a URL (PostgreSQL cannot even store one): 400, not a 500 later."""
-        if "\x00" in request.path or any("\x00" in key or "\x00" in value
-                                          for key, value in request.args.items(multi=True)):
+        """A NUL byte has no business in a URL (PostgreSQL cannot even store one): no such page, or a bad query."""
+        if "\x00" in request.path:
+            abort(404)
+        if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
             abort(400)
 
     @app.after_request
