@@ -46,7 +46,7 @@ def init_logging(app: Flask) -> None:
     @app.after_request
     def _line(response):
         took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        path = RedactTokens.PATTERN.sub(r"/\1/<token>", request.path)
-        log.info("request", extra={"fields": {"method": request.method, "path": path, "status": response.status_code,
-                                              "ms": round(took, 1)}})
+        fields = {"method": request.method, "path": RedactTokens.redact(request.path),
+                  "status": response.status_code, "ms": round(took, 1)}
+        log.info("request", extra={"fields": fields})
         return response

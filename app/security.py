@@ -42,10 +42,14 @@ class RedactTokens(logging.Filter):
     PATTERN = re.compile(r"/(verwalten|feeds|partner|gastgeber/logistik|gastgeber/rueckmeldung|staff/passwort-neu)"
                          r"/[A-Za-z0-9_\-]{16,}")
 
+    @classmethod
+    def redact(cls, text: str) -> str:
+        return cls.PATTERN.sub(r"/\1/<token>", text)
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if self.PATTERN.search(message):
-            record.msg, record.args = self.PATTERN.sub(r"/\1/<token>", message), ()
+            record.msg, record.args = self.redact(message), ()
         return True
 
 

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from app.extensions import db
 from app.models import Feedback, Leg, Role, Visit, VisitRequest
 from app.security import hash_token
-from app.services import feeds, impact
+from app.services import feeds, impact, tours
 
 
 def _figures(html: str) -> list[str]:
@@ -32,7 +32,7 @@ def test_report_counts_the_published_visits(app, client, published, approved):
     assert figures[5] == "67 %", "Brake and Cuxhaven are outside the Oberzentren, Bremen is not"
     assert figures[6] == "3", "all three are first-time organisations"
     with app.app_context():
-        report = impact.build(impact.semester_of(visits[0].start)[0], impact.semester_of(visits[0].start)[1])
+        report = impact.build(*tours.half_year_of(visits[0].start))
     assert abs(report.km - round(km, 1)) < 0.05 and report.co2_kg == round(report.km * 0.93, 1)
     assert [d for d, _n, _p in report.by_district] == sorted(["Bremen", "Cuxhaven", "Wesermarsch"])
     assert "Wesermarsch" in html and "BBS Test 0" in html

@@ -18,7 +18,7 @@ MAX_DAYS = 3 * 366
 def _range() -> tuple[date, date]:
     """From the query string, else the published tour's horizon, else the current school half-year."""
     tour = tours.published()
-    default = (tour.horizon_start, tour.horizon_end) if tour else impact.semester_of(date.today())
+    default = (tour.horizon_start, tour.horizon_end) if tour else tours.half_year_of(date.today())
     raw_start, raw_end = request.args.get("start"), request.args.get("end")
     if not raw_start and not raw_end:
         return default
@@ -42,7 +42,7 @@ def _presets() -> list[tuple[str, date, date]]:
     for year in (today.year - 1, today.year, today.year + 1):
         for month, label in ((2, _("Sommerhalbjahr %(y)s", y=year)), (8, _("Winterhalbjahr %(y)s/%(z)s", y=year,
                                                                                     z=str(year + 1)[2:]))):
-            start, end = impact.semester_of(date(year, month, 1))
+            start, end = tours.half_year_of(date(year, month, 1))
             out.append((label, start, end))
     return out
 
@@ -79,7 +79,7 @@ def staff_export(fmt: str):
 def partner_report(token: str):
     partner = feeds.partner_by_token(token) or abort(404)
     start, end = _range()
-    report = impact.build(start, end, impact.Scope.of(partner))
+    report = impact.build(start, end, feeds.Scope.of(partner))
     return render_template("reports/report.html", report=report, presets=_presets(), partner=partner,
                            bubbles=impact.district_bubbles(report),
                            export=lambda fmt: url_for("reports.partner_export", token=token, fmt=fmt, start=start,
@@ -91,4 +91,4 @@ def partner_report(token: str):
 def partner_export(token: str, fmt: str):
     partner = feeds.partner_by_token(token) or abort(404)
     start, end = _range()
-    return _export(impact.build(start, end, impact.Scope.of(partner)), fmt)
+    return _export(impact.build(start, end, feeds.Scope.of(partner)), fmt)

@@ -58,12 +58,31 @@ def _entries(partner: Partner | None = None, request_id: int | None = None, toda
             (request_id is None or e.request.id == request_id)]
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Whose part of the tour: everything, some districts, or one organisation (a partner's scope)."""
+    districts: tuple[str, ...] = ()
+    organisation_id: int | None = None
+    label: str = ""
+
+    @classmethod
+    def of(cls, partner: Partner | None) -> "Scope":
+        if partner is None:
+            return cls()
+        return cls(tuple(partner.districts or ()), partner.organisation_id, partner.name)
+
+    @property
+    def whole(self) -> bool:
+        return not self.districts and self.organisation_id is None
+
+    def holds(self, org: Organisation) -> bool:
+        if self.organisation_id is not None:
+            return org.id == self.organisation_id
+        return not self.districts or org.district in self.districts
+
+
 def _in_scope(org: Organisation, partner: Partner | None) -> bool:
-    if partner is None:
-        return True
-    if partner.organisation_id is not None:
-        return org.id == partner.organisation_id
-    return not partner.districts or org.district in partner.districts
+    return Scope.of(partner).holds(org)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -15,27 +15,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..models import Feedback, Leg, OrgKind, Organisation, Partner, RequestStatus, Unplaced, Visit, VisitRequest
+from ..models import Feedback, Leg, OrgKind, RequestStatus, Unplaced, Visit, VisitRequest
 from . import region, tours
+from .feeds import Scope
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whose part of the tour: everything, some districts, or one organisation (a partner's scope)."""
-    districts: tuple[str, ...] = ()
-    organisation_id: int | None = None
-    label: str = ""
-
-    @classmethod
-    def of(cls, partner: Partner) -> "Scope":
-        return cls(tuple(partner.districts or ()), partner.organisation_id, partner.name)
-
-    def holds(self, org: Organisation) -> bool:
-        if self.organisation_id is not None:
-            return org.id == self.organisation_id
-        return not self.districts or org.district in self.districts
 
 
 @dataclass
@@ -107,14 +91,6 @@ class Report:
         return sum(r * c for r, c in self.ratings.items()) / n if n else None
 
 
-def semester_of(day: date) -> tuple[date, date]:
-    """The school half-year around a day: February–July or August–January."""
-    if 2 <= day.month <= 7:
-        return date(day.year, 2, 1), date(day.year, 7, 31)
-    year = day.year if day.month >= 8 else day.year - 1
-    return date(year, 8, 1), date(year + 1, 1, 31)
-
-
 def build(start: date, end: date, scope: Scope = Scope()) -> Report:
     report = Report(start, end, scope)
     tour = tours.published()
@@ -176,8 +152,7 @@ def _travel(report: Report, tour_id: int, request_ids: set[int]) -> None:
     """Km and hours of the transfers in the range; for a partner, the transfers to their stops."""
     legs = db.session.scalars(sa.select(Leg).where(Leg.tour_id == tour_id, Leg.day >= report.start,
                                                    Leg.day <= report.end)).all()
-    whole = not report.scope.districts and report.scope.organisation_id is None
-    legs = [leg for leg in legs if whole or leg.to_request_id in request_ids]
+    legs = [leg for leg in legs if report.scope.whole or leg.to_request_id in request_ids]
     report.km = round(sum(leg.km for leg in legs), 1)
     report.drive_hours = round(sum(leg.minutes for leg in legs) / 60, 1)
     report.co2_kg = round(report.km * float(current_app.config["REPORT"]["co2_kg_per_km"]), 1)

@@ -68,10 +68,12 @@ def queue(*, kind: str, dedupe_key: str, to_addr: str, template: str, lang: str,
 
 
 def queue_for_request(req: VisitRequest, kind: str, template: str, dedupe_key: str, ics: bytes = b"",
-                      **context) -> Reminder | None:
+                      due_at: datetime | None = None, expires_at: datetime | None = None,
+                      visit_uid: str | None = None, **context) -> Reminder | None:
     """Queue a mail to the request's contact, in the contact's language."""
     return queue(kind=kind, dedupe_key=dedupe_key, to_addr=req.contact.email, template=template,
-                 lang=req.contact.language, request_id=req.id, ics=ics, req=req, **context)
+                 lang=req.contact.language, request_id=req.id, ics=ics, due_at=due_at, expires_at=expires_at,
+                 visit_uid=visit_uid, req=req, **context)
 
 
 def link(endpoint: str, **values) -> str:

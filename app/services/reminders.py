@@ -85,8 +85,8 @@ def _queue_visit_mail(visit: Visit, kind: str, moment: Moment) -> bool:
                              token_hash=hash_token(token)))
         endpoint = "host.logistics" if kind == "logistics_check" else "host.feedback"
         context["link"] = outbox.link(endpoint, token=token)
-    row = outbox.queue_for_request(req, kind, kind, key, **context)
-    row.visit_uid, row.due_at, row.next_attempt_at, row.expires_at = visit.uid, moment.due, moment.due, moment.expires
+    outbox.queue_for_request(req, kind, kind, key, due_at=moment.due, expires_at=moment.expires, visit_uid=visit.uid,
+                             **context)
     return True
 
 

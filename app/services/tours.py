@@ -260,6 +260,18 @@ def replan(user: User, tour: Tour) -> None:
     _commit()
 
 
+def half_year_of(day: date) -> tuple[date, date]:
+    """The school half-year around a day: February–July or August–January (what a tour usually plans)."""
+    if 2 <= day.month <= 7:
+        return date(day.year, 2, 1), date(day.year, 7, 31)
+    year = day.year if day.month >= 8 else day.year - 1
+    return date(year, 8, 1), date(year + 1, 1, 31)
+
+
+def next_half_year(day: date) -> tuple[date, date]:
+    return half_year_of(half_year_of(day)[1] + timedelta(days=1))
+
+
 def published() -> Tour | None:
     return db.session.scalar(sa.select(Tour).where(Tour.status == TourStatus.PUBLISHED))
 

@@ -49,7 +49,7 @@ def _visit(tour: Tour, visit_id: int) -> Visit:
 def index():
     form = PlanForm()
     if request.method == "GET" and not form.start.data:
-        form.start.data, form.end.data = _next_half_year(date.today())
+        form.start.data, form.end.data = tours.next_half_year(date.today())
     if request.method == "POST":
         if form.validate_on_submit():
             try:
@@ -61,14 +61,6 @@ def index():
                         n=len(tour.visits), km=tour.km), "success")
                 return redirect(url_for("tour.detail", tour_id=tour.id))
     return render_template("tour/index.html", form=form, tours=tours.tours(), published=tours.published())
-
-
-def _next_half_year(today: date) -> tuple[date, date]:
-    """The school half-year after today: February–July or August–January."""
-    if today.month < 2 or today.month >= 8:
-        year = today.year + (1 if today.month >= 8 else 0)
-        return date(year, 2, 1), date(year, 7, 31)
-    return date(today.year, 8, 1), date(today.year + 1, 1, 31)
 
 
 @bp.route("/<int:tour_id>")
