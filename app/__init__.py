@@ -5,6 +5,7 @@ import os
 import tomllib
 from pathlib import Path
 
+from babel import Locale
 from flask import Flask, has_request_context, request, session
 from werkzeug.routing import IntegerConverter
 
@@ -36,15 +37,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
 
     app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
-    if uri.startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        _ping_after_idle(db.engine, float(app.config.get("DB_PING_IDLE_S", 10)))
+        if uri.startswith("sqlite"):
             _tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -74,6 +75,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .logs import init_logging
     init_logging(app)
     init_errors(app)
+    from .pages import init_pages
+    init_pages(app)
     app.register_blueprint(web_bp)
     app.register_blueprint(booking_bp)
     app.register_blueprint(staff_bp)
@@ -129,6 +132,36 @@ def _init_scheduler(app: Flask) -> None:
             started.append(True)
 
 
+def _ping_after_idle(engine, idle_s: float) -> None:
+    """Check that a pooled connection still lives only when it lay idle longer than idle_s (a database restart, a
+    firewall's idle timeout): pool_pre_ping would cost a round trip on every request. A connection that died in
+    use anyway makes one request fail with the 503 page, and the pool is renewed."""
+    from time import monotonic
+
+    from sqlalchemy import event, exc
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):
+        record.info["idle_since"] = monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):
+        since = record.info.get("idle_since")
+        if since is None or monotonic() - since < idle_s:
+            return
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("SELECT 1")
+            dbapi_conn.rollback()
+        except Exception as e:
+            raise exc.DisconnectionError() from e
+        finally:
+            try:
+                cursor.close()
+            except Exception:
+                pass
+
+
 def _tune_sqlite(engine) -> None:
     """The web app and the in-process scheduler write to one file: wait for the lock instead of failing."""
     from sqlalchemy import event
@@ -141,13 +174,17 @@ def _tune_sqlite(engine) -> None:
         cur.close()
 
 
-def _select_locale() -> str:
-    """German unless the visitor chose English (remembered in the session)."""
+_LOCALES = {lang: Locale.parse(lang) for lang in SUPPORTED_LANGUAGES}
+
+
+def _select_locale() -> Locale:
+    """German unless the visitor chose English (remembered in the session). Returns the parsed Locale, which
+    Flask-Babel would otherwise parse anew (with a file lookup) on every request."""
     if not has_request_context():
-        return "de"
+        return _LOCALES["de"]
     lang = session.get("lang")
-    if lang in SUPPORTED_LANGUAGES:
-        return lang
-    if request and request.args.get("lang") in SUPPORTED_LANGUAGES:
-        return request.args["lang"]
-    return "de"
+    if lang in _LOCALES:
+        return _LOCALES[lang]
+    if request and request.args.get("lang") in _LOCALES:
+        return _LOCALES[request.args["lang"]]
+    return _LOCALES["de"]

@@ -21,11 +21,17 @@ def init_auth(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """A deactivated account's open sessions end with its next request."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def can_role(role: Role, needed: Role) -> bool:
+    return RANK[role] >= RANK[needed]
 
 
 def can(user, role: Role) -> bool:
-    return bool(user and user.is_authenticated and RANK[user.role] >= RANK[role])
+    return bool(user and user.is_authenticated and can_role(user.role, role))
 
 
 def role_required(role: Role, post: Role | None = None):

@@ -3,7 +3,9 @@ served the same way in the same run, loaded by wrk (50 connections) on localhost
 
 Pages: the public request form, the published calendar (month of the demo semester) and the tour map, with the
 demo semester (`seed-demo`) in a database of its own. Workers: 2 x cores + 1 (what bin/serve starts), for both.
-Rate limiting is off for the run (wrk is one client). Prints one JSON object per page.
+Rate limiting is off for the run (wrk is one client). Every page is loaded for 2 s before the 6 s that count, so
+that each worker has imported, connected and rendered once (the steady state, not a deploy's first seconds).
+Prints one JSON object per page.
 Needs wrk (apt-get install wrk) and PostgreSQL (LABTOUR_BENCH_DATABASE_URL, default the CI server's `test`).
 """
 from __future__ import annotations
@@ -80,10 +82,12 @@ def main() -> int:
         cookie = _login(base)
         with sa.create_engine(env["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)).connect() as c:
             tour_id = c.execute(sa.text("SELECT id FROM tour WHERE status = 'published'")).scalar()
+        _wrk(f"http://127.0.0.1:{hello_port}/", script, seconds=2)
         hello_rps, _ = _wrk(f"http://127.0.0.1:{hello_port}/", script)
         pages = [("form", "/anfrage/neu", ""), ("calendar", "/staff/touren/kalender?ansicht=monat&datum=2027-03-01",
                                                 cookie), ("map", f"/staff/touren/{tour_id}/karte", cookie)]
         for name, path, auth in pages:
+            _wrk(base + path, script, auth, seconds=2)
             rps, p95 = _wrk(base + path, script, auth)
             print(json.dumps({"page": name, "rps": rps, "p95_ms": p95, "hello_rps": hello_rps,
                               "ratio": round(rps / hello_rps, 3)}), flush=True)

@@ -367,6 +367,13 @@ class SchedulerLock(db.Model):
     heartbeat_at: Mapped[datetime] = mapped_column(UTC_DATETIME, default=utcnow)
 
 
+class ContentVersion(db.Model):
+    """One counter raised by every transaction that changes what cached pages show (services/pagecache)."""
+    __tablename__ = "content_version"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
 class TourStatus(str, enum.Enum):
     DRAFT = "draft"
     PUBLISHED = "published"

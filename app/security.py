@@ -57,8 +57,7 @@ def init_security(app: Flask) -> None:
     """Strict headers on every response: nothing loads from third-party hosts but the tile server."""
     tiles = _tile_origin(app)
 
-    def csp() -> str:
-        nonce = f" 'nonce-{g.csp_nonce}'" if "csp_nonce" in g else ""
+    def policy(nonce: str) -> str:
         return "; ".join([
             "default-src 'self'",
             f"img-src 'self' data: {tiles}".strip(),
@@ -69,6 +68,10 @@ def init_security(app: Flask) -> None:
             "form-action 'self'",
             "frame-ancestors 'none'",
         ])
+    plain = policy("")
+
+    def csp() -> str:
+        return policy(f" 'nonce-{g.csp_nonce}'") if "csp_nonce" in g else plain
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):

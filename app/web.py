@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 
 from . import SUPPORTED_LANGUAGES
 from .extensions import db
@@ -86,6 +87,21 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(429)
     def _limited(_e):
         return page(429, _("Zu viele Anfragen"), _("Bitte warten Sie einen Moment und versuchen Sie es dann erneut."))
+
+    @app.errorhandler(sa_exc.OperationalError)
+    def _database_away(_e):
+        """The database restarted or is unreachable: nothing was saved, and trying again soon will work."""
+        from flask import g
+        from flask_login import AnonymousUserMixin
+
+        try:
+            db.session.rollback()
+        except sa_exc.SQLAlchemyError:
+            pass
+        g._login_user = AnonymousUserMixin()  # the page must not ask the database who is logged in
+        return page(503, _("Kurz nicht erreichbar"), _("Die Datenbank ist gerade nicht erreichbar. Ihre Eingaben "
+                                                       "wurden nicht gespeichert. Bitte versuchen Sie es in einer "
+                                                       "Minute erneut."))
 
     @app.errorhandler(500)
     def _error(_e):

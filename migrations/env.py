@@ -97,7 +97,10 @@ def run_migrations_online():
     conf_args.setdefault("include_object", _include_object)
     connectable = get_engine()
 
+    from app.services.pagecache import NO_BUMP
+
     with connectable.connect() as connection:
+        connection.execution_options(**{NO_BUMP: True})
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -1,7 +1,6 @@
 """The public request form and the host's change form."""
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from flask import current_app
@@ -12,6 +11,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from ..forms import DecimalCommaField, LabForm, MultiCheckboxField, SubForm
 from ..models import OrgKind
+from ..pages import per_response
 from ..services import blackouts, region, sitecheck
 
 HALF_DAY_CHOICES = [
@@ -159,7 +159,7 @@ class RequestForm(VisitDetailsForm):
             (region.OTHER_DISTRICT, str(_l("anderer Landkreis")))]
         self.module_ids.choices = [(m.id, m.name(lang)) for m in modules]
         if not self.submission_key.data:
-            self.submission_key.data = uuid.uuid4().hex
+            self.submission_key.data = per_response("key")
 
     def host(self) -> tuple[str, OrgKind]:
         kind = OrgKind(self.kind.data) if self.kind.data in {k.value for k in OrgKind} else OrgKind.OTHER

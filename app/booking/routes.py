@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale, gettext as _
 
 from ..extensions import csrf, limiter
+from ..pages import cached_page
 from ..services import modules as module_service, requests as request_service, sitecheck
 from .forms import CancelForm, RequestForm, VisitDetailsForm
 
@@ -24,6 +25,7 @@ def _lang() -> str:
 @bp.route("/anfrage/neu", methods=["GET", "POST"])
 @csrf.exempt  # the form validates its own token, so a stale one keeps what the user typed
 @limiter.limit(_public_post_limit, methods=["POST"])
+@cached_page(public=True)
 def new():
     form = RequestForm(modules=module_service.active(), lang=_lang())
     form.today = date.today()

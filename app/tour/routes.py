@@ -10,6 +10,7 @@ from flask_login import current_user
 from ..auth import can, role_required
 from ..extensions import db
 from ..models import Role, Tour, TourStatus, Visit
+from ..pages import cached_page
 from ..services import tours
 from ..security import csp_nonce
 from ..services.region import OBERZENTREN
@@ -164,6 +165,7 @@ def day_sheet(tour_id: int, day: str):
 
 
 @bp.route("/kalender")
+@cached_page()
 @role_required(Role.VIEWER)
 def calendar():
     """Month, week or list view of the published tour, or of a chosen version (drafts for planners)."""
@@ -200,6 +202,7 @@ def calendar():
 
 
 @bp.route("/<int:tour_id>/karte")
+@cached_page()
 @role_required(Role.VIEWER)
 def tour_map(tour_id: int):
     from ..services import tour_maps
@@ -210,6 +213,7 @@ def tour_map(tour_id: int):
 
 
 @bp.route("/<int:tour_id>/karte/<day>")
+@cached_page()
 @role_required(Role.VIEWER)
 def day_map(tour_id: int, day: str):
     from ..services import tour_maps
@@ -221,6 +225,7 @@ def day_map(tour_id: int, day: str):
 
 
 @bp.route("/region")
+@cached_page()
 @role_required(Role.VIEWER)
 def region_map():
     from ..services import tour_maps
