@@ -381,8 +381,12 @@ class TourStatus(str, enum.Enum):
 
 
 class Tour(db.Model):
-    """One version of the semester's tour: drafts are planned and adjusted; one published version at a time."""
+    """One version of the semester's tour: drafts are planned and adjusted; one published version at a time
+    (a partial unique index holds that when two planners publish at once)."""
     __tablename__ = "tour"
+    __table_args__ = (sa.Index("uq_tour_one_published", "status", unique=True,
+                               postgresql_where=sa.text("status = 'published'"),
+                               sqlite_where=sa.text("status = 'published'")),)
     id: Mapped[int] = mapped_column(primary_key=True)
     horizon_start: Mapped[date]
     horizon_end: Mapped[date]

@@ -28,7 +28,7 @@ def test_upgrade_fresh_database_to_head_matches_models(empty_app):
             diff = compare_metadata(MigrationContext.configure(conn, opts={
                 "compare_type": True,
                 "include_object": lambda obj, name, type_, *_: not (type_ == "column" and name == "slots")}), db.metadata)
-        assert version == "0011"
+        assert version == "0012"
         assert diff == [], diff
         downgrade(revision="base")
         with db.engine.connect() as conn:

@@ -160,12 +160,16 @@ def _claim(tour: Tour) -> None:
     db.session.flush()
 
 
-def _commit() -> None:
-    """Commit a tour change; the database's own no-double-booking check can still say no (PostgreSQL)."""
+def _commit(flush_only: bool = False) -> None:
+    """Commit (or flush) a tour change; the database's own checks can still say no: no double booking
+    (PostgreSQL) and one published version at a time."""
     try:
-        db.session.commit()
+        db.session.flush() if flush_only else db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
+        if "uq_tour_one_published" in str(exc.orig) or "tour.status" in str(exc.orig):
+            raise TourError(_("Gerade hat jemand anderes eine Version veröffentlicht. Bitte vergleichen Sie Ihren "
+                              "Entwurf mit ihr und veröffentlichen Sie dann erneut.")) from exc
         if "ex_visit_no_double_booking" not in str(exc.orig):
             raise
         raise TourError(_("An diesem Tag ist das Lab schon bei einer anderen Einrichtung.")) from exc
@@ -291,6 +295,7 @@ def publish(user: User, tour: Tour) -> dict[str, int]:
         db.session.flush()
     tour.status = TourStatus.PUBLISHED
     tour.published_at = datetime.now(timezone.utc)
+    _commit(flush_only=True)
     _carry_feed_state(old, tour)
     counts = {"added": 0, "moved": 0, "cancelled": 0}
     for v in tour.visits:
