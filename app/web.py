@@ -42,7 +42,12 @@ def healthz():
 
 @bp.route("/datenschutz")
 def privacy():
-    return render_template("privacy.html")
+    from urllib.parse import urlsplit
+
+    from flask import current_app
+
+    tiles = urlsplit(current_app.config.get("TILE_URL", "")).netloc.replace("{s}.", "")
+    return render_template("privacy.html", tile_host=tiles)
 
 
 @bp.route("/sprache/<lang>")

@@ -129,3 +129,11 @@ def test_json_logs_carry_no_personal_data_or_secret_links(tmp_path, capsys, monk
 def test_nul_bytes_in_urls_are_a_clean_400(client):
     assert client.get("/api/v1/visits?district=%00").status_code == 400
     assert client.get("/staff/login?next=a%00b").status_code == 400
+
+
+def test_privacy_page_says_what_is_kept_how_long_and_who_else_sees_the_browser(app, client):
+    page = client.get("/datenschutz").get_data(as_text=True)
+    retention = app.config["RETENTION"]
+    assert f"{retention['anonymise_after_months']} Monate nach dem letzten Besuch" in page
+    assert f"nach {retention['delete_declined_after_months']} Monaten" in page
+    assert "Kartenkacheln von tile.openstreetmap.org" in page
