@@ -76,7 +76,7 @@ def main() -> int:
         subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "app", "seed-demo"], cwd=ROOT, env=env,
                        check=True, capture_output=True)
         app_port, hello_port = _free_port(), _free_port()
-        procs = [_serve("app:create_app()", app_port, env, workers), _serve("app.feeds.bench:hello", hello_port, env,
+        procs = [_serve("app.wsgi:application", app_port, env, workers), _serve("app.feeds.bench:hello", hello_port, env,
                                                                            workers)]
         base = f"http://127.0.0.1:{app_port}"
         cookie = _login(base)
