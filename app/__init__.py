@@ -163,7 +163,8 @@ def _ping_after_idle(engine, idle_s: float) -> None:
 
 
 def _tune_sqlite(engine) -> None:
-    """The web app and the in-process scheduler write to one file: wait for the lock instead of failing."""
+    """The web app and the in-process scheduler write to one file: wait for the lock instead of failing. Foreign
+    keys are checked as on PostgreSQL (SQLite leaves that off unless asked)."""
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
@@ -171,6 +172,7 @@ def _tune_sqlite(engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout = 30000")
         cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
 
 

@@ -101,14 +101,22 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         connection.execution_options(**{NO_BUMP: True})
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # batch migrations copy and drop tables: with foreign keys on, a drop would cascade
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()  # so that Alembic begins (and commits) its own transaction
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():
