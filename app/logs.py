@@ -45,8 +45,12 @@ def init_logging(app: Flask) -> None:
 
     @app.after_request
     def _line(response):
-        took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        fields = {"method": request.method, "path": RedactTokens.redact(request.path),
-                  "status": response.status_code, "ms": round(took, 1)}
-        log.info("request", extra={"fields": fields})
+        log_request(request.method, request.path, response.status_code, g.get("started", time.perf_counter()))
         return response
+
+
+def log_request(method: str, path: str, status: int, started: float) -> None:
+    """One request line (also for the answers app/pages.py gives before Flask)."""
+    fields = {"method": method, "path": RedactTokens.redact(path), "status": status,
+              "ms": round((time.perf_counter() - started) * 1000, 1)}
+    log.info("request", extra={"fields": fields})

@@ -14,6 +14,7 @@ import secrets
 import uuid
 from datetime import date
 from functools import wraps
+from time import perf_counter
 
 import limits
 from flask import Flask, Response, current_app, g, request, session
@@ -26,6 +27,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .auth import can_role
 from .extensions import db, limiter
+from .logs import log_request
 from .models import Role
 from .security import csp_nonce
 from .services import pagecache
@@ -149,7 +151,11 @@ class FirstVisits:
         where = (environ.get("PATH_INFO", ""), environ.get("HTTP_HOST", ""))
         entry = self.pages.get(where)
         if entry is not None and self._current(entry) and self._within_limits(environ):
-            return self._serve(entry, environ, start_response)
+            started = perf_counter()
+            answer = self._serve(entry, environ, start_response)
+            if self.app.config.get("LOG_JSON"):
+                log_request("GET", where[0], 200, started)
+            return answer
         return self._through_flask(where, environ, start_response)
 
     def _current(self, entry) -> bool:

@@ -112,6 +112,8 @@ def test_json_logs_carry_no_personal_data_or_secret_links(tmp_path, capsys, monk
 
     from .conftest import make_app, valid_form
     app = make_app("sqlite", tmp_path, LOG_JSON=True)
+    app.test_client().get("/anfrage/neu")
+    app.test_client().get("/anfrage/neu")  # answered from the cache before Flask: logged all the same
     client = app.test_client()
     client.post("/anfrage/neu", data=valid_form())
     link = client.get("/anfrage/eingegangen").get_data(as_text=True).split("/verwalten/")[1].split('"')[0]
@@ -121,6 +123,8 @@ def test_json_logs_carry_no_personal_data_or_secret_links(tmp_path, capsys, monk
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
     requests = [entry for entry in lines if entry["message"] == "request"]
     assert {"method", "path", "status", "ms"} <= set(requests[0])
+    assert app.extensions["first_visits"].served == 1
+    assert [r["path"] for r in requests[:2]] == ["/anfrage/neu", "/anfrage/neu"]
     text = "\n".join(json.dumps(entry) for entry in lines)
     assert link not in text and "imke" not in text.lower() and "/verwalten/<token>" in text
     logging.getLogger().handlers.clear()
