@@ -52,11 +52,16 @@ def render(template: str, lang: str, **context) -> tuple[str, str]:
     return subject.strip(), body.lstrip("\n")
 
 
+def is_queued(dedupe_key: str) -> bool:
+    """A mail with this key exists already (whatever its status)."""
+    return db.session.scalar(sa.select(Reminder.id).where(Reminder.dedupe_key == dedupe_key)) is not None
+
+
 def queue(*, kind: str, dedupe_key: str, to_addr: str, template: str, lang: str, due_at: datetime | None = None,
           expires_at: datetime | None = None, request_id: int | None = None, visit_uid: str | None = None,
           ics: bytes = b"", **context) -> Reminder | None:
     """Add a mail to the session unless one with this key exists (the use case commits); None if it did."""
-    if db.session.scalar(sa.select(Reminder.id).where(Reminder.dedupe_key == dedupe_key)) is not None:
+    if is_queued(dedupe_key):
         return None
     subject, body = render(template, lang, base_url=current_app.config["MAIL"]["base_url"], **context)
     due = due_at or utcnow()

@@ -92,9 +92,9 @@ class PageStore:
     def version(self, max_age_s: float = 0.0) -> int | None:
         """The database's content version (None if it cannot be read); with max_age_s, a value this process read
         that long ago will do."""
-        memo = self._memo
-        if max_age_s > 0 and memo is not None and monotonic() - memo[1] < max_age_s:
-            return memo[0]
+        recent = self.recent_version(max_age_s) if max_age_s > 0 else None
+        if recent is not None:
+            return recent
         value = self.reader.version()
         if value is not None:
             self._memo = (value, monotonic())

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..models import (Feedback, LogisticsCheck, Reminder, ReminderStatus, RequestStatus, Role, User, Visit,
-                      VisitRequest)
+from ..models import (Feedback, LogisticsCheck, Reminder, ReminderStatus, RequestStatus, Role, Tour, TourStatus,
+                      User, Visit, VisitRequest)
 from ..security import hash_token, new_token
 from . import audit, outbox, tours
 
@@ -74,7 +74,7 @@ def enqueue_due(now: datetime | None = None) -> int:
 
 def _queue_visit_mail(visit: Visit, kind: str, moment: Moment) -> bool:
     key = f"{kind}:{visit.uid}:{visit.start.isoformat()}"
-    if db.session.scalar(sa.select(Reminder.id).where(Reminder.dedupe_key == key)) is not None:
+    if outbox.is_queued(key):  # before a host link is made for it
         return False
     req = visit.request
     context: dict = {"visit": visit, "arrival": visit.start - timedelta(days=1)}
@@ -95,8 +95,8 @@ def stale_reason(row: Reminder) -> str:
     if row.kind not in VISIT_KINDS:
         return ""
     start = row.dedupe_key.rsplit(":", 1)[-1]
-    tour = tours.published()
-    visit = tour and db.session.scalar(sa.select(Visit).where(Visit.tour_id == tour.id, Visit.uid == row.visit_uid))
+    visit = db.session.scalar(sa.select(Visit).join(Tour).where(Tour.status == TourStatus.PUBLISHED,
+                                                               Visit.uid == row.visit_uid))
     if visit is None or visit.request.status == RequestStatus.CANCELLED:
         return "stale: the visit is no longer in the published tour"
     if visit.start.isoformat() != start:
